@@ -1,0 +1,61 @@
+# flowpressure: two commands on a fresh machine.
+#   make demo   set up .venv from requirements.lock, then run the main job on the embedded sample
+#   make test   set up .venv, then ruff, mypy and every test
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+.PHONY: help setup demo test lint typecheck pytest bench lock clean
+
+help:
+	@echo "make demo   set up, then ingest the embedded sample into build/demo.duckdb and summarise it"
+	@echo "make test   set up, then ruff + mypy + pytest (doctests included)"
+	@echo "make bench  set up, then run benchmarks/ (slow; not part of make test)"
+	@echo "make lock   re-resolve requirements.lock from pyproject.toml (needs the package registry)"
+
+setup: $(STAMP)
+
+# uv comes from pip when it is missing; it never downloads a Python (UV_PYTHON_DOWNLOADS=never).
+$(STAMP): requirements.lock pyproject.toml
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@test -x $(BIN)/python || uv venv --quiet --python $(PYTHON) $(VENV)
+	uv pip sync --quiet --python $(BIN)/python requirements.lock
+	uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+lock:
+	uv pip compile pyproject.toml --all-extras --generate-hashes --quiet -o requirements.lock
+
+demo: setup
+	@rm -rf build/demo.duckdb build/demo.duckdb.wal build/sample
+	$(BIN)/flowpressure sample --out build/sample
+	@for kind in fund etf holdings prices index_events buybacks options; do \
+	  $(BIN)/flowpressure ingest $$kind build/sample/$$kind.parquet --db build/demo.duckdb; \
+	done
+	$(BIN)/flowpressure info --db build/demo.duckdb
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+# pytest exits 5 when it collects no test: that is a failure here, never a pass.
+pytest: setup
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
