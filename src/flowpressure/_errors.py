@@ -4,7 +4,7 @@
 
     FlowPressureError (ValueError)
     ├── SchemaError        a column is missing or has the wrong type
-    ├── DataError          a value breaks a rule (duplicate key, NaN, negative TNA, non-session date, …)
+    ├── DataError          a value breaks a rule (duplicate key, NaN, negative TNA, holiday, …)
     │   └── OverlapError   a file's keys overlap rows already in the store
     ├── ConfigError        a parameter or option is invalid (unknown kind, calendar, mapping, …)
     └── StoreError         the DuckDB store cannot be opened or written
@@ -106,7 +106,8 @@ class FlowPressureError(ValueError):
             body.append(f"got {_fmt_value(self.got)}")
         text = head + (": " + ", ".join(body) if body else "")
         if self.others:
-            text += f" ({self.others} other row{'s' if self.others != 1 else ''} with the same problem)"
+            plural = "s" if self.others != 1 else ""
+            text += f" ({self.others} other row{plural} with the same problem)"
         return text
 
 

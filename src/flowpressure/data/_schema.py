@@ -137,7 +137,7 @@ SCHEMAS: dict[str, PanelSchema] = {
         ),
         frequency="period",
         one_of=(("ret", "ret_total"),),
-        description="fund total net assets and returns per period (monthly data keeps its month-end dates)",
+        description="fund TNA and returns per period (monthly data keeps its month-end dates)",
     ),
     "etf": PanelSchema(
         kind="etf",
@@ -153,7 +153,7 @@ SCHEMAS: dict[str, PanelSchema] = {
             _c("ret_total", "float", "return", required=False),
         ),
         frequency="daily",
-        description="ETF shares outstanding and NAV per session; distribution per share on its ex-date",
+        description="ETF shares outstanding and NAV per session; distribution per share on ex-date",
     ),
     "holdings": PanelSchema(
         kind="holdings",
