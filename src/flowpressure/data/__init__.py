@@ -8,17 +8,34 @@ from __future__ import annotations
 
 from flowpressure.data._calendar import DEFAULT_CALENDAR, exchange_timezone, non_sessions, sessions
 from flowpressure.data._schema import KINDS, SCHEMAS, Column, PanelSchema, get_schema
+from flowpressure.data._loaders import load_file, scan_file
+from flowpressure.data._store import (
+    DB_ENV,
+    DEFAULT_DB,
+    INGEST_KINDS,
+    IngestResult,
+    Store,
+    default_db_path,
+)
 from flowpressure.data._validate import validate
 
 __all__ = [
+    "DB_ENV",
     "DEFAULT_CALENDAR",
+    "DEFAULT_DB",
+    "INGEST_KINDS",
     "KINDS",
     "SCHEMAS",
     "Column",
+    "IngestResult",
     "PanelSchema",
+    "Store",
+    "default_db_path",
     "exchange_timezone",
     "get_schema",
+    "load_file",
     "non_sessions",
+    "scan_file",
     "sessions",
     "validate",
 ]

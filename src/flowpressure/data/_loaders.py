@@ -1,0 +1,240 @@
+"""Loaders: CSV and Parquet files into DuckDB, with a column mapping, without reading into Python.
+
+The file is scanned by DuckDB (CSV as text, so a stray word in a number column becomes a clear
+validation error instead of a failed type guess); the result is a relation that validation
+and the store work on where it lives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from flowpressure._errors import ConfigError, DataError, SchemaError
+from flowpressure.data._schema import get_schema
+
+__all__ = ["load_file", "quote_ident", "scan_file"]
+
+Backend = Literal["polars", "pandas", "pyarrow", "duckdb"]
+
+
+def quote_ident(name: str) -> str:
+    """Quote a SQL identifier for DuckDB.
+
+    Examples
+    --------
+    >>> quote_ident('my "odd" col')
+    '"my ""odd"" col"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def file_format(path: Path) -> Literal["csv", "parquet"]:
+    """Return ``"parquet"`` or ``"csv"`` from the file's suffix (``.csv``, ``.tsv``, ``.txt``, ``.gz``)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if ".parquet" in suffixes or ".pq" in suffixes:
+        return "parquet"
+    if {".csv", ".tsv", ".txt"} & set(suffixes):
+        return "csv"
+    raise ConfigError(
+        field="file",
+        expected="a .csv, .tsv, .txt (optionally .gz) or .parquet file",
+        got=path.name,
+    )
+
+
+def scan_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    kind: str,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    constants: Mapping[str, str] | None = None,
+    delimiter: str | None = None,
+) -> duckdb.DuckDBPyRelation:
+    """Scan a CSV or Parquet file as a DuckDB relation named in the panel's columns.
+
+    Parameters
+    ----------
+    con
+        The DuckDB connection that scans the file.
+    path
+        A ``.csv``/``.tsv``/``.txt`` (optionally gzipped) or ``.parquet`` file.
+    kind
+        The panel kind whose column names the result should use.
+    mapping
+        ``{file column: panel column}`` renames, e.g. ``{"Date": "date", "Close": "close"}``.
+        A file column that differs from a panel column only in case is renamed by itself.
+    constants
+        ``{panel column: value}`` for columns the file lacks, e.g. ``{"asset_id": "SPY"}`` for a
+        single-ticker price file.
+    delimiter
+        CSV delimiter; DuckDB detects it when omitted.
+
+    Returns
+    -------
+    duckdb.DuckDBPyRelation
+        The file's rows, CSV columns as text (validation parses them), Parquet columns typed.
+
+    Raises
+    ------
+    ConfigError
+        The file does not exist, has an unknown suffix, or a mapping names a column it lacks.
+    DataError
+        The file is empty or cannot be parsed as CSV/Parquet.
+
+    Examples
+    --------
+    >>> import duckdb, tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     f = pathlib.Path(tmp) / "spy.csv"
+    ...     _ = f.write_text("Date,Close\\n2024-03-28,523.07\\n")
+    ...     rel = scan_file(duckdb.connect(), f, "prices", constants={"asset_id": "SPY"})
+    ...     rel.fetchall()
+    [('2024-03-28', '523.07', 'SPY')]
+    """
+    schema = get_schema(kind)
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(field="file", expected="an existing file", got=str(file))
+    if file.stat().st_size == 0:
+        raise DataError(f"file {file.name!r} is empty", field="file", expected="a header and rows")
+    fmt = file_format(file)
+    src = _literal(str(file))
+    if fmt == "parquet":
+        source = f"read_parquet({src})"
+    else:
+        opts = ["header = true", "all_varchar = true"]
+        if delimiter is not None:
+            opts.append(f"delim = {_literal(delimiter)}")
+        source = f"read_csv({src}, {', '.join(opts)})"
+    try:
+        rel = con.sql(f"SELECT * FROM {source}")
+        columns = list(rel.columns)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise DataError(
+            f"cannot read {file.name!r} as {fmt.upper()}: {first}", field="file", expected=fmt
+        ) from None
+
+    renames = dict(mapping or {})
+    unknown = [c for c in renames if c not in columns]
+    if unknown:
+        raise ConfigError(
+            f"mapping names column {unknown[0]!r}, which {file.name!r} does not have; "
+            f"it has {', '.join(repr(c) for c in columns)}",
+            field="mapping",
+            expected="a column of the file",
+            got=unknown[0],
+        )
+    targets = set(renames.values())
+    lower = {c.lower(): c for c in columns if c not in renames}
+    for name in schema.names:
+        if name not in targets and name not in columns and name in lower:
+            renames[lower[name]] = name
+    consts = dict(constants or {})
+    clash = [c for c in consts if c in columns and c not in renames or c in renames.values()]
+    if clash:
+        raise ConfigError(field=clash[0], expected="a column the file does not already have")
+    parts = [
+        f"{quote_ident(c)} AS {quote_ident(renames[c])}" if c in renames else quote_ident(c)
+        for c in columns
+    ]
+    parts += [f"{_literal(v)} AS {quote_ident(k)}" for k, v in consts.items()]
+    return con.sql(f"SELECT {', '.join(parts)} FROM {source}")
+
+
+def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, str]:
+    """Parse ``["a=b", "c=d"]`` into ``{"a": "b", "c": "d"}``.
+
+    Examples
+    --------
+    >>> parse_pairs(["Date=date", "Close=close"], "--map")
+    {'Date': 'date', 'Close': 'close'}
+    """
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        left, sep, right = pair.partition("=")
+        if not sep or not left or not right:
+            raise ConfigError(field=option, expected="NAME=VALUE", got=pair)
+        out[left.strip()] = right.strip()
+    return out
+
+
+def load_file(
+    path: str | Path,
+    kind: str,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    constants: Mapping[str, str] | None = None,
+    delimiter: str | None = None,
+    backend: Backend = "polars",
+    calendar: str = "XNYS",
+) -> Any:
+    """Read, map and validate a CSV or Parquet panel into a frame of the chosen backend.
+
+    The file is scanned and validated in DuckDB; only the validated rows come to Python.
+
+    Parameters
+    ----------
+    path, kind, mapping, constants, delimiter
+        As for :func:`scan_file`.
+    backend
+        ``"polars"`` (default), ``"pandas"``, ``"pyarrow"`` or ``"duckdb"`` (a relation on a
+        new in-memory connection).
+    calendar
+        Exchange calendar for the session check of daily panels.
+
+    Returns
+    -------
+    frame
+        The validated panel: keys as text, dates as dates, numbers as float64.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     f = pathlib.Path(tmp) / "funds.csv"
+    ...     _ = f.write_text("fund,month,tna,ret\\nA,2024-01-31,100,0.01\\n")
+    ...     df = load_file(f, "fund", mapping={"fund": "fund_id", "month": "date"})
+    >>> df.select("fund_id", "date", "tna").rows()
+    [('A', datetime.date(2024, 1, 31), 100.0)]
+    """
+    from flowpressure.data._validate import validate
+
+    con = duckdb.connect()
+    rel = validate(
+        scan_file(con, path, kind, mapping=mapping, constants=constants, delimiter=delimiter),
+        kind,
+        calendar=calendar,
+    )
+    if backend == "duckdb":
+        return rel
+    table = rel.to_arrow_table()
+    if backend == "pyarrow":
+        return table
+    if backend == "pandas":
+        return table.to_pandas()
+    if backend == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    raise ConfigError(field="backend", expected="polars, pandas, pyarrow or duckdb", got=backend)
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_ident(name: str, field: str) -> str:
+    """Return ``name`` if it is a plain SQL identifier, else raise :class:`SchemaError`."""
+    if not _IDENT.match(name):
+        raise SchemaError(field=field, expected="a plain identifier (letters, digits, _)", got=name)
+    return name

@@ -1,0 +1,3 @@
+"""Pressure layer: absorption, impact, multiplier, event studies, flow calendar (not built yet)."""
+
+__all__: list[str] = []

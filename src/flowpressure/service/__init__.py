@@ -1,0 +1,3 @@
+"""HTTP service and dashboard (FastAPI; not built yet)."""
+
+__all__: list[str] = []
