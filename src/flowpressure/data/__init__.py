@@ -7,8 +7,9 @@ Everything else in flowpressure reads panels through this layer: long frames, on
 from __future__ import annotations
 
 from flowpressure.data._calendar import DEFAULT_CALENDAR, exchange_timezone, non_sessions, sessions
-from flowpressure.data._schema import KINDS, SCHEMAS, Column, PanelSchema, get_schema
 from flowpressure.data._loaders import load_file, scan_file
+from flowpressure.data._schema import KINDS, SCHEMAS, Column, PanelSchema, get_schema
+from flowpressure.data._securities import SecurityMaster, cusip_check_digit
 from flowpressure.data._store import (
     DB_ENV,
     DEFAULT_DB,
@@ -29,7 +30,9 @@ __all__ = [
     "Column",
     "IngestResult",
     "PanelSchema",
+    "SecurityMaster",
     "Store",
+    "cusip_check_digit",
     "default_db_path",
     "exchange_timezone",
     "get_schema",
