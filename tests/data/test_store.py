@@ -1,4 +1,4 @@
-"""The DuckDB store: atomic, idempotent ingests; overlaps refused; a killed ingest leaves no trace."""
+"""The store: atomic, idempotent ingests; overlaps refused; a killed ingest leaves no trace."""
 
 from __future__ import annotations
 

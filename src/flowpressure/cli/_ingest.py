@@ -1,4 +1,4 @@
-"""``flowpressure ingest`` and ``flowpressure info``: load files into the store, list what it holds."""
+"""``flowpressure ingest`` and ``info``: load files into the store, list what it holds."""
 
 from __future__ import annotations
 

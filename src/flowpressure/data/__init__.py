@@ -21,15 +21,15 @@ from flowpressure.data._store import (
 from flowpressure.data._validate import validate
 
 __all__ = [
+    "Column",
     "DB_ENV",
     "DEFAULT_CALENDAR",
     "DEFAULT_DB",
     "INGEST_KINDS",
-    "KINDS",
-    "SCHEMAS",
-    "Column",
     "IngestResult",
+    "KINDS",
     "PanelSchema",
+    "SCHEMAS",
     "SecurityMaster",
     "Store",
     "cusip_check_digit",

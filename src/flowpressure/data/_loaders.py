@@ -38,7 +38,7 @@ def _literal(text: str) -> str:
 
 
 def file_format(path: Path) -> Literal["csv", "parquet"]:
-    """Return ``"parquet"`` or ``"csv"`` from the file's suffix (``.csv``, ``.tsv``, ``.txt``, ``.gz``)."""
+    """Return ``"parquet"`` or ``"csv"`` from the suffix (``.csv``, ``.tsv``, ``.txt``, ``.gz``)."""
     suffixes = [s.lower() for s in path.suffixes]
     if ".parquet" in suffixes or ".pq" in suffixes:
         return "parquet"
@@ -60,7 +60,7 @@ def scan_file(
     constants: Mapping[str, str] | None = None,
     delimiter: str | None = None,
 ) -> duckdb.DuckDBPyRelation:
-    """Scan a CSV or Parquet file as a DuckDB relation named in the panel's columns.
+    r"""Scan a CSV or Parquet file as a DuckDB relation named in the panel's columns.
 
     Parameters
     ----------
@@ -96,7 +96,7 @@ def scan_file(
     >>> import duckdb, tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     f = pathlib.Path(tmp) / "spy.csv"
-    ...     _ = f.write_text("Date,Close\\n2024-03-28,523.07\\n")
+    ...     _ = f.write_text("Date,Close\n2024-03-28,523.07\n")
     ...     rel = scan_file(duckdb.connect(), f, "prices", constants={"asset_id": "SPY"})
     ...     rel.fetchall()
     [('2024-03-28', '523.07', 'SPY')]
@@ -141,7 +141,7 @@ def scan_file(
         if name not in targets and name not in columns and name in lower:
             renames[lower[name]] = name
     consts = dict(constants or {})
-    clash = [c for c in consts if c in columns and c not in renames or c in renames.values()]
+    clash = [c for c in consts if (c in columns and c not in renames) or c in renames.values()]
     if clash:
         raise ConfigError(field=clash[0], expected="a column the file does not already have")
     parts = [
@@ -179,7 +179,7 @@ def load_file(
     backend: Backend = "polars",
     calendar: str = "XNYS",
 ) -> Any:
-    """Read, map and validate a CSV or Parquet panel into a frame of the chosen backend.
+    r"""Read, map and validate a CSV or Parquet panel into a frame of the chosen backend.
 
     The file is scanned and validated in DuckDB; only the validated rows come to Python.
 
@@ -203,7 +203,7 @@ def load_file(
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     f = pathlib.Path(tmp) / "funds.csv"
-    ...     _ = f.write_text("fund,month,tna,ret\\nA,2024-01-31,100,0.01\\n")
+    ...     _ = f.write_text("fund,month,tna,ret\nA,2024-01-31,100,0.01\n")
     ...     df = load_file(f, "fund", mapping={"fund": "fund_id", "month": "date"})
     >>> df.select("fund_id", "date", "tna").rows()
     [('A', datetime.date(2024, 1, 31), 100.0)]

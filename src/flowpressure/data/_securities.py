@@ -22,7 +22,7 @@ __all__ = ["SecurityMaster", "cusip_check_digit"]
 
 
 def cusip_check_digit(base: str) -> int:
-    """Return the check digit of the first 8 characters of a CUSIP (the "modulus 10 double add double").
+    """Return the check digit of a CUSIP from its first 8 characters ("double add double").
 
     Examples
     --------
@@ -175,12 +175,12 @@ class SecurityMaster:
                 got=str(impl),
             )
         master = self.table.rename({"asset_id": "_master_id"})
-        other = nw.from_native(master.to_pandas() if impl.is_pandas() else master)
+        other: Any = nw.from_native(master.to_pandas() if impl.is_pandas() else master)
         if isinstance(df, nw.LazyFrame):
             other = other.lazy()
         out = (
             df.rename({"asset_id": "cusip"})
-            .join(other, on="cusip", how="left")  # type: ignore[arg-type]
+            .join(other, on="cusip", how="left")
             .with_columns(asset_id=nw.coalesce(nw.col("_master_id"), nw.col("cusip")))
             .drop("_master_id")
         )

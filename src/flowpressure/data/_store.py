@@ -343,7 +343,8 @@ class Store:
         checked.create_view("_clean_view", replace=True)
         known = [c.name for c in schema.columns]
         present = [c for c in checked.columns if c in known]
-        ignored = tuple(c for c in checked.columns if c not in known)
+        # The 13F loader's descriptive columns (issuer name, accession) are expected extras.
+        ignored = () if kind == "13f" else tuple(c for c in checked.columns if c not in known)
         keys = self._key_columns(schema)
         factors = dict(scale or {})
         for name, factor in factors.items():

@@ -1,3 +1,3 @@
-"""Flows layer: fund, ETF, holdings and aggregate flow measurement (issue "Flows"; not built yet)."""
+"""Flows layer: fund, ETF, holdings and aggregate flow measurement (not built yet)."""
 
 __all__: list[str] = []

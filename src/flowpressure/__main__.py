@@ -1,0 +1,5 @@
+"""``python -m flowpressure``: the command line."""
+
+from flowpressure.cli import main
+
+main()
