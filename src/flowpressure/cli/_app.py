@@ -27,8 +27,11 @@ EXIT_BAD_INPUT = 2
 
 
 def stdout() -> Console:
-    """Console for results."""
-    return Console(soft_wrap=True)
+    """Console for results (120 columns when not a terminal, so tables stay readable in logs)."""
+    console = Console(soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(soft_wrap=True, width=120)
+    return console
 
 
 def stderr() -> Console:

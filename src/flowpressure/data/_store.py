@@ -111,6 +111,10 @@ class Store:
         Database file; ``None`` uses :func:`default_db_path`. ``":memory:"`` is allowed.
     read_only
         Open without write access (several readers may share the file).
+    memory_limit
+        DuckDB's memory cap, e.g. ``"2GB"``; past it DuckDB spills to disk, so files larger
+        than memory ingest without running out of it. ``None`` keeps DuckDB's default (80 %
+        of RAM).
 
     Examples
     --------
@@ -127,7 +131,13 @@ class Store:
     ('ingested', 2, 'unchanged', 2)
     """
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else default_db_path()
         self.read_only = read_only
         target = str(self.path)
@@ -136,8 +146,9 @@ class Store:
                 raise StoreError(field="db", expected="an existing store file", got=target)
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+        config = {"memory_limit": memory_limit} if memory_limit else {}
         try:
-            self.con = duckdb.connect(target, read_only=read_only)
+            self.con = duckdb.connect(target, read_only=read_only, config=config)
         except duckdb.Error as exc:
             raise StoreError(
                 f"cannot open store {target!r}: {str(exc).splitlines()[0]}",
