@@ -205,12 +205,34 @@ def test_bad_input_same_verdict_on_every_backend(
         assert fragment in str(info.value)
 
 
+def test_padded_text_is_read(make_frame: Any) -> None:
+    rows = {
+        "fund_id": ["A", "A"],
+        "date": [" 2024-01-31", "2024-02-29\t"],
+        "tna": [" 100.5", "101 "],
+        "ret": ["0.01", "-0.02"],
+    }
+    out = to_dict(validate(make_frame(rows), "fund"))
+    assert out["date"] == [D(2024, 1, 31), D(2024, 2, 29)]
+    assert out["tna"] == [100.5, 101.0]
+    assert out["ret"] == [0.01, -0.02]
+
+
 def test_nan_is_reported(make_frame: Any) -> None:
     rows = _set(fund_rows(), "ret", 1, float("nan"))
     with pytest.raises(DataError) as info:
         validate(make_frame(rows), "fund")
     # pandas cannot tell NaN from a missing value; both are refused for the same field and key.
     assert "field 'ret' at fund_id=A, date=2024-02-29" in str(info.value)
+
+
+def test_duckdb_result_is_parsed_once(duck: Any) -> None:
+    rel = duck.sql(
+        "SELECT * FROM (VALUES ('A', '2024-01-31', '100', '0.01')) t(fund_id, date, tna, ret)"
+    )
+    out = validate(rel, "fund")
+    assert out.types == ["VARCHAR", "DATE", "DOUBLE", "DOUBLE"]
+    assert out.fetchall() == [("A", D(2024, 1, 31), 100.0, 0.01)]
 
 
 def test_empty_frame() -> None:

@@ -211,6 +211,7 @@ def load_file(
     from flowpressure.data._validate import validate
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     rel = validate(
         scan_file(con, path, kind, mapping=mapping, constants=constants, delimiter=delimiter),
         kind,

@@ -146,7 +146,9 @@ class Store:
                 raise StoreError(field="db", expected="an existing store file", got=target)
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-        config = {"memory_limit": memory_limit} if memory_limit else {}
+        config: dict[str, str | bool | int | float | list[str]] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
         try:
             self.con = duckdb.connect(target, read_only=read_only, config=config)
         except duckdb.Error as exc:
@@ -155,6 +157,8 @@ class Store:
                 field="db",
                 expected="a DuckDB file this process can open",
             ) from None
+        # DuckDB draws its own progress bar on long queries; library code never prints.
+        self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self._ensure_provenance()
 
@@ -314,9 +318,14 @@ class Store:
             con.execute("ROLLBACK")
             raise
         finally:
-            for name in ("_stage", "_clean", "_stage_13f"):
-                con.execute(f"DROP TABLE IF EXISTS temp.{name}")
-                con.execute(f"DROP VIEW IF EXISTS temp.{name}_view")
+            temps = con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary AND "
+                "(table_name IN ('_stage', '_clean', '_stage_13f') "
+                "OR table_name LIKE '_fp_validated_%')"
+            ).fetchall()
+            for (name,) in temps:
+                con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(name)}")
+            con.execute("DROP VIEW IF EXISTS temp._clean_view")
         return result
 
     def _ingest_in_transaction(

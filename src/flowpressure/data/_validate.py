@@ -8,6 +8,7 @@ distinct dates of daily panels come back to Python.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any, cast
 
 import narwhals as nw
@@ -60,7 +61,8 @@ def validate(
     Returns
     -------
     frame
-        The same kind of frame: keys as text, dates as dates, numbers as float64, option
+        The same kind of frame (for a DuckDB relation, one reading a TEMP table of the same
+        connection that holds the parsed panel, so it is parsed once): keys as text, dates as dates, numbers as float64, option
         ``type`` lower-case; columns the schema does not know pass through unchanged.
 
     Raises
@@ -95,6 +97,8 @@ def validate(
     keys = [k for k in (*schema.keys, *schema.optional_keys) if k in present]
 
     lf = _check_and_parse(lf, schema, cols, keys, dict(present.items()), calendar, naive_tz)
+    if lf.implementation is nw.Implementation.DUCKDB:
+        lf = _materialize_duckdb(lf)
     _check_values(lf, schema, cols, keys)
     _check_duplicates(lf, keys)
     if schema.frequency == "daily" and check_sessions:
@@ -104,6 +108,20 @@ def validate(
 
     out = lf.collect() if eager else lf
     return out.to_native()  # type: ignore[no-any-return]
+
+
+def _materialize_duckdb(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Parse once: keep the typed panel in a TEMP table of the relation's own connection.
+
+    Without this every later check would parse text to numbers and dates again. DuckDB keeps
+    temporary tables in its buffer pool and spills them to disk past its memory limit, so a
+    panel larger than memory still fits.
+    """
+    rel = lf.to_native()
+    name = f"_fp_validated_{uuid.uuid4().hex}"
+    rel.query("_fp_src", f'CREATE TEMP TABLE "{name}" AS SELECT * FROM _fp_src')
+    out: nw.LazyFrame[Any] = nw.from_native(rel.query("_fp_src", f'SELECT * FROM "{name}"'))
+    return out
 
 
 def _check_columns(schema: PanelSchema, names: list[str]) -> None:
@@ -156,6 +174,15 @@ def _raise(
     raise error(field=field, key=key, expected=expected, got=got, others=count - 1)
 
 
+def _padded(c: nw.Expr) -> nw.Expr:
+    return (
+        c.str.starts_with(" ")
+        | c.str.ends_with(" ")
+        | c.str.starts_with("\t")
+        | c.str.ends_with("\t")
+    )
+
+
 def _check_and_parse(
     lf: nw.LazyFrame[Any],
     schema: PanelSchema,
@@ -167,6 +194,7 @@ def _check_and_parse(
 ) -> nw.LazyFrame[Any]:
     """Check readability and missing values in one query, then cast to canonical types."""
     checks: dict[str, tuple[nw.Expr, str, str]] = {}
+    pads: dict[str, nw.Expr] = {}
     date_formats: dict[str, Any] = {}
     for col in cols:
         dtype = dtypes[col.name]
@@ -175,6 +203,7 @@ def _check_and_parse(
             checks[f"null:{col.name}"] = (c.is_null(), col.name, "a value (got a missing value)")
         if col.dtype == "float":
             if dtype == nw.String:
+                pads[col.name] = _padded(c)
                 checks[f"text:{col.name}"] = (
                     ~c.str.contains(_NUMBER) & ~c.is_null(),
                     col.name,
@@ -204,8 +233,10 @@ def _check_and_parse(
                         )
                     assert fmt is not None
                     date_formats[col.name] = fmt
+                    pads[col.name] = _padded(c)
+                    tolerant = r"^\s*" + fmt.pattern[1:-1] + r"\s*$"
                     checks[f"date:{col.name}"] = (
-                        ~c.str.strip_chars().str.contains(fmt.pattern) & ~c.is_null(),
+                        ~c.str.contains(tolerant) & ~c.is_null(),
                         col.name,
                         f"a date written like {fmt.example} as in the rest of the column",
                     )
@@ -235,6 +266,7 @@ def _check_and_parse(
                 expr.fill_null(False).cast(nw.Int64).sum().alias(name)
                 for name, (expr, _, _) in checks.items()
             ],
+            *[e.fill_null(False).cast(nw.Int64).sum().alias(f"pad:{n}") for n, e in pads.items()],
         )
         .collect()
         .rows(named=True)[0]
@@ -246,6 +278,12 @@ def _check_and_parse(
             _raise(lf, expr, keys, field, expected)
 
     exchange_tz = exchange_timezone(calendar)
+
+    def text(name: str) -> nw.Expr:
+        # Trimming costs more than parsing on DuckDB: trim only columns that need it.
+        col = nw.col(name)
+        return col.str.strip_chars() if counts.get(f"pad:{name}") else col
+
     casts = []
     for col in cols:
         dtype = dtypes[col.name]
@@ -255,7 +293,7 @@ def _check_and_parse(
         elif col.dtype == "str" and col.rule == "option_type":
             casts.append(c.str.strip_chars().str.to_lowercase())
         elif col.dtype == "float" and dtype == nw.String:
-            casts.append(c.str.strip_chars().cast(nw.Float64))
+            casts.append(text(col.name).cast(nw.Float64))
         elif col.dtype == "float" and dtype != nw.Float64:
             casts.append(c.cast(nw.Float64))
     if casts:
@@ -269,12 +307,11 @@ def _check_and_parse(
         if fmt is not None and dtype.is_integer():
             lf = lf.with_columns(c.cast(nw.String).str.to_datetime(fmt.strftime).cast(nw.Date))
         elif fmt is not None and not fmt.has_time:
-            lf = lf.with_columns(c.str.strip_chars().str.to_datetime(fmt.strftime).cast(nw.Date))
+            lf = lf.with_columns(text(col.name).str.to_datetime(fmt.strftime).cast(nw.Date))
         elif fmt is not None:
-            text = c.str.strip_chars()
             # Spark reads an ISO offset by itself but not through narwhals' %z translation.
             spark_tz = fmt.has_tz and lf.implementation.is_spark_like()
-            parsed = text.str.to_datetime(None if spark_tz else fmt.strftime)
+            parsed = text(col.name).str.to_datetime(None if spark_tz else fmt.strftime)
             lf = lf.with_columns(parsed.alias(col.name))
             lf = to_date_column(lf, col.name, exchange_tz, naive_tz)
         elif dtype == nw.Datetime:
