@@ -22,16 +22,18 @@ help:
 
 setup: $(STAMP)
 
-# uv comes from pip when it is missing; it never downloads a Python (UV_PYTHON_DOWNLOADS=never).
+# uv comes from pip when it is missing (run as `python3 -m uv`, so no PATH or shim is needed);
+# it never downloads a Python (UV_PYTHON_DOWNLOADS=never): the venv uses $(PYTHON).
+UV := $(PYTHON) -m uv
 $(STAMP): requirements.lock pyproject.toml
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	@test -x $(BIN)/python || uv venv --quiet --python $(PYTHON) $(VENV)
-	uv pip sync --quiet --python $(BIN)/python requirements.lock
-	uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 lock:
-	uv pip compile pyproject.toml --all-extras --generate-hashes --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --all-extras --generate-hashes --quiet -o requirements.lock
 
 demo: setup
 	@rm -rf build/demo.duckdb build/demo.duckdb.wal build/sample

@@ -62,8 +62,9 @@ def validate(
     -------
     frame
         The same kind of frame (for a DuckDB relation, one reading a TEMP table of the same
-        connection that holds the parsed panel, so it is parsed once): keys as text, dates as dates, numbers as float64, option
-        ``type`` lower-case; columns the schema does not know pass through unchanged.
+        connection that holds the parsed panel, so it is parsed once): keys as text, dates as
+        dates, numbers as float64, option ``type`` lower-case; columns the schema does not
+        know pass through unchanged.
 
     Raises
     ------
