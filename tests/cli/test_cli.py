@@ -141,3 +141,17 @@ def test_console_script_error_has_no_traceback(tmp_path: Path) -> None:
         "error: field 'date' at asset_id=SPY, date=2024-03-30: expected a trading session of "
         "XNYS (daily panel), got 2024-03-30"
     )
+
+
+def test_sample_writes_every_kind(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sample", "--out", str(tmp_path), "--format", "csv", "--json"])
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    kinds = ["prices", "fund", "etf", "holdings", "index_events", "buybacks", "options"]
+    assert sorted(payload) == sorted(kinds)
+    assert payload["prices"]["rows"] == 261_612
+    for kind in kinds:
+        assert Path(payload[kind]["path"]).exists()
+    bad = runner.invoke(app, ["sample", "--out", str(tmp_path), "--format", "xlsx"])
+    assert bad.exit_code == 2
+    assert "field '--format'" in bad.stderr

@@ -33,16 +33,17 @@ def sample(
             )
             return
         table = Table(title=f"embedded sample written to {out}", title_justify="left")
-        for name in ("kind", "file", "rows", "dates", "source"):
-            table.add_column(name)
+        for name in ("kind", "file", "rows", "dates", "real", "synthetic"):
+            table.add_column(name, overflow="fold")
         for kind, path in paths.items():
             d = described.get(kind, {})
             table.add_row(
                 kind,
                 path.name,
                 f"{d.get('rows', 0):,}",
-                f"{d.get('first_date', '')} .. {d.get('last_date', '')}",
-                str(d.get("source", "")),
+                f"{d.get('start', '')} .. {d.get('end', '')}",
+                str(d.get("real", "")),
+                str(d.get("synthetic", "")),
             )
         stdout().print(table)
 
