@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -100,7 +100,6 @@ def _register() -> None:
 _register()
 
 
-def main(argv: list[str] | None = None) -> Callable[[], None] | None:
+def main(argv: list[str] | None = None) -> None:
     """Run the command line (the ``flowpressure`` console script)."""
     app(args=argv, prog_name="flowpressure")
-    return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from flowpressure.cli._app import emit_json, handle_errors, stdout
+from flowpressure.cli._app import emit_json, handle_errors, stderr, stdout
 
 
 def sample(
@@ -22,8 +23,14 @@ def sample(
     with handle_errors():
         if fmt not in ("parquet", "csv"):
             raise ConfigError(field="--format", expected="parquet or csv", got=fmt)
-        paths = sample_data.write(out, fmt)  # type: ignore[arg-type]
-        described = sample_data.describe()
+        err = stderr()
+        with (
+            err.status("generating the sample", spinner="dots")
+            if err.is_terminal
+            else nullcontext()
+        ):
+            paths = sample_data.write(out, fmt)  # type: ignore[arg-type]
+            described = sample_data.describe()
         if as_json:
             emit_json(
                 {

@@ -7,14 +7,13 @@ and the store work on where it lives.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
-from flowpressure._errors import ConfigError, DataError, SchemaError
+from flowpressure._errors import ConfigError, DataError
 from flowpressure.data._schema import get_schema
 
 __all__ = ["load_file", "quote_ident", "scan_file"]
@@ -229,13 +228,3 @@ def load_file(
 
         return pl.from_arrow(table)
     raise ConfigError(field="backend", expected="polars, pandas, pyarrow or duckdb", got=backend)
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def check_ident(name: str, field: str) -> str:
-    """Return ``name`` if it is a plain SQL identifier, else raise :class:`SchemaError`."""
-    if not _IDENT.match(name):
-        raise SchemaError(field=field, expected="a plain identifier (letters, digits, _)", got=name)
-    return name
