@@ -6,8 +6,18 @@ Everything else in flowpressure reads panels through this layer: long frames, on
 
 from __future__ import annotations
 
-from flowpressure.data._calendar import DEFAULT_CALENDAR, exchange_timezone, non_sessions, sessions
+from flowpressure.data._calendar import (
+    DEFAULT_CALENDAR,
+    exchange_timezone,
+    last_sessions,
+    non_sessions,
+    period_end_sessions,
+    sessions,
+    shift_sessions,
+    third_fridays,
+)
 from flowpressure.data._loaders import load_file, scan_file
+from flowpressure.data._market import adjusted_returns, adv, price_matrix, rolling_adv
 from flowpressure.data._schema import KINDS, SCHEMAS, Column, PanelSchema, get_schema
 from flowpressure.data._securities import SecurityMaster, cusip_check_digit
 from flowpressure.data._store import (
@@ -32,13 +42,21 @@ __all__ = [
     "SCHEMAS",
     "SecurityMaster",
     "Store",
+    "adjusted_returns",
+    "adv",
     "cusip_check_digit",
     "default_db_path",
     "exchange_timezone",
     "get_schema",
+    "last_sessions",
     "load_file",
     "non_sessions",
+    "period_end_sessions",
+    "price_matrix",
+    "rolling_adv",
     "scan_file",
     "sessions",
+    "shift_sessions",
+    "third_fridays",
     "validate",
 ]

@@ -7,6 +7,7 @@ built with explicit bounds that cover whole years around the dates asked about.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import warnings
 from collections.abc import Iterable
 from functools import lru_cache
@@ -19,7 +20,16 @@ from flowpressure._errors import ConfigError
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["DEFAULT_CALENDAR", "exchange_timezone", "non_sessions", "sessions"]
+__all__ = [
+    "DEFAULT_CALENDAR",
+    "exchange_timezone",
+    "last_sessions",
+    "non_sessions",
+    "period_end_sessions",
+    "sessions",
+    "shift_sessions",
+    "third_fridays",
+]
 
 #: The calendar used when none is named: the New York Stock Exchange.
 DEFAULT_CALENDAR = "XNYS"
@@ -92,3 +102,102 @@ def non_sessions(dates: Iterable[dt.date], name: str = DEFAULT_CALENDAR) -> list
     asked = np.array(unique, dtype="datetime64[D]")
     bad = asked[~np.isin(asked, known)]
     return [d.astype(object) for d in bad]
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def period_end_sessions(
+    start: dt.date | str,
+    end: dt.date | str,
+    freq: str = "M",
+    name: str = DEFAULT_CALENDAR,
+) -> list[dt.date]:
+    """Return the last session of each month (``"M"``), quarter (``"Q"``) or year (``"Y"``).
+
+    Only periods whose last session falls in ``[start, end]`` are returned.
+
+    Examples
+    --------
+    >>> period_end_sessions("2024-01-01", "2024-06-30", "Q")
+    [datetime.date(2024, 3, 28), datetime.date(2024, 6, 28)]
+    """
+    months = {"M": 1, "Q": 3, "Y": 12}
+    if freq not in months:
+        raise ConfigError(field="freq", expected="M, Q or Y", got=freq)
+    lo, hi = _as_date(start), _as_date(end)
+    days = sessions(lo, dt.date(hi.year + 1, 1, 31), name)
+    out: list[dt.date] = []
+    step = months[freq]
+    for a, b in itertools.pairwise(days):
+        da, db = a.astype(object), b.astype(object)
+        if da.month != db.month and da.month % step == 0 and lo <= da <= hi:
+            out.append(da)
+    return out
+
+
+def third_fridays(
+    start: dt.date | str,
+    end: dt.date | str,
+    months: tuple[int, ...] = tuple(range(1, 13)),
+    name: str = DEFAULT_CALENDAR,
+) -> list[dt.date]:
+    """Return the third Friday of each listed month, moved to the session before if closed.
+
+    Monthly equity option expiries (OPEX) use every month; S&P quarterly rebalances and
+    quarterly expiries use ``months=(3, 6, 9, 12)``.
+
+    Examples
+    --------
+    >>> third_fridays("2019-01-01", "2019-06-30", months=(3, 4, 6))
+    [datetime.date(2019, 3, 15), datetime.date(2019, 4, 18), datetime.date(2019, 6, 21)]
+    """
+    lo, hi = _as_date(start), _as_date(end)
+    out: list[dt.date] = []
+    for year in range(lo.year, hi.year + 1):
+        for month in months:
+            first = dt.date(year, month, 1)
+            friday = first + dt.timedelta(days=(4 - first.weekday()) % 7 + 14)
+            if not lo <= friday <= hi:
+                continue
+            window = sessions(friday - dt.timedelta(days=7), friday, name)
+            out.append(window[-1].astype(object))
+    return out
+
+
+def shift_sessions(date: dt.date | str, n: int, name: str = DEFAULT_CALENDAR) -> dt.date:
+    """Return the session ``n`` sessions after (``n > 0``) or before (``n < 0``) ``date``.
+
+    ``n = 0`` returns ``date`` if it is a session, else the next session.
+
+    Examples
+    --------
+    >>> shift_sessions("2024-03-28", 1)  # over Good Friday
+    datetime.date(2024, 4, 1)
+    >>> shift_sessions("2024-04-01", -1)
+    datetime.date(2024, 3, 28)
+    """
+    day = _as_date(date)
+    pad = dt.timedelta(days=abs(n) * 2 + 14)
+    days = sessions(day - pad, day + pad, name)
+    target = np.datetime64(day, "D")
+    i = int(np.searchsorted(days, target))
+    if n < 0:
+        return days[i + n].astype(object)  # type: ignore[no-any-return]
+    if i < len(days) and days[i] == target:
+        return days[i + n].astype(object)  # type: ignore[no-any-return]
+    return days[i + max(n - 1, 0)].astype(object)  # type: ignore[no-any-return]
+
+
+def last_sessions(period_end: dt.date | str, n: int, name: str = DEFAULT_CALENDAR) -> list[dt.date]:
+    """Return the last ``n`` sessions up to and including ``period_end`` (a rebalancing window).
+
+    Examples
+    --------
+    >>> last_sessions("2024-03-28", 3)
+    [datetime.date(2024, 3, 26), datetime.date(2024, 3, 27), datetime.date(2024, 3, 28)]
+    """
+    day = _as_date(period_end)
+    days = sessions(day - dt.timedelta(days=n * 2 + 14), day, name)
+    return [d.astype(object) for d in days[-n:]]
