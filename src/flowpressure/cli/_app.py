@@ -91,10 +91,10 @@ def _root(
 
 
 def _register() -> None:
-    from flowpressure.cli import _ingest, _sample
+    from flowpressure.cli import _flows, _ingest, _mechanics, _rebalance, _sample
 
-    _ingest.register(app)
-    _sample.register(app)
+    for module in (_ingest, _sample, _flows, _rebalance, _mechanics):
+        module.register(app)
 
 
 _register()
