@@ -243,7 +243,7 @@ def _check_and_parse(
                     )
             elif dtype.is_integer():
                 date_formats[col.name] = detect_format("20240328")
-            elif not (dtype == nw.Date or dtype == nw.Datetime):
+            elif not (dtype == nw.Date or dtype == nw.Datetime or dtype == nw.Object):
                 raise SchemaError(
                     f"field {col.name!r}: expected dates, the column has type {dtype}",
                     field=col.name,
@@ -317,6 +317,8 @@ def _check_and_parse(
             lf = to_date_column(lf, col.name, exchange_tz, naive_tz)
         elif dtype == nw.Datetime:
             lf = to_date_column(lf, col.name, exchange_tz, naive_tz)
+        elif dtype == nw.Object:  # pandas holding datetime.date objects
+            lf = lf.with_columns(c.cast(nw.Date))
     return lf
 
 

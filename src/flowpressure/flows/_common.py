@@ -1,0 +1,134 @@
+"""Shared machinery of the flow measurements: frames in, same frames out, notes and diagnostics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import narwhals as nw
+
+from flowpressure._errors import ConfigError, SchemaError
+
+Freq = Literal["D", "M", "Q", "A"]
+
+#: Values of the ``flow_note`` column: why a row has no flow, or what was done to it.
+NOTES = {
+    "birth": "first row of the entity: no prior period",
+    "gap": "a period is missing before this row: not bridged",
+    "merger": "acquirer's flow net of the absorbed target's assets",
+    "zero_prior": "prior assets are zero: no flow_pct",
+    "so_lag_tail": "last rows after shifting issuer-reported shares by so_lag",
+    "no_price": "no price for this asset on this date",
+    "open": "position opened",
+    "close": "position closed",
+}
+
+
+def to_lazy(frame: Any) -> tuple[nw.LazyFrame[Any], bool]:
+    """Wrap any frame narwhals accepts as a LazyFrame; say whether it was eager."""
+    df = nw.from_native(frame)
+    if isinstance(df, nw.DataFrame):
+        return df.lazy(), True
+    if isinstance(df, nw.LazyFrame):
+        return df, False
+    raise ConfigError(
+        field="frame", expected="a data frame narwhals accepts", got=type(frame).__name__
+    )
+
+
+def to_native(lf: nw.LazyFrame[Any], eager: bool) -> Any:
+    """Return the caller's kind of frame."""
+    return (lf.collect() if eager else lf).to_native()
+
+
+def require(lf: nw.LazyFrame[Any], kind: str, *names: str) -> list[str]:
+    """Raise SchemaError naming the first missing column; return the columns present."""
+    present = list(lf.collect_schema().names())
+    missing = [n for n in names if n not in present]
+    if missing:
+        raise SchemaError(
+            f"{kind} panel: missing column {missing[0]!r}; frame has {present}",
+            field=missing[0],
+            expected=", ".join(names),
+        )
+    return present
+
+
+def period_number(date: nw.Expr, freq: Freq) -> nw.Expr:
+    """Consecutive integer per period (months since year 0 for ``"M"``, and so on).
+
+    Daily panels are numbered by session through :func:`session_number` instead.
+    """
+    year = date.dt.year().cast(nw.Int64)
+    month = date.dt.month().cast(nw.Int64)
+    if freq == "M":
+        return year * 12 + month
+    if freq == "Q":
+        return year * 4 + (month - 1) // 3
+    if freq == "A":
+        return year
+    raise ConfigError(field="freq", expected="D, M, Q or A", got=freq)
+
+
+def session_number(lf: nw.LazyFrame[Any], column: str, calendar: str) -> nw.Expr:
+    """Map each distinct date of ``column`` to its session ordinal (null when not a session)."""
+    from flowpressure.data import sessions
+
+    values = lf.select(nw.col(column)).unique().collect()[column].to_list()
+    dates = sorted({_as_date(v) for v in values if v is not None})
+    if not dates:
+        return nw.lit(None, dtype=nw.Int64)
+    days = sessions(dates[0], dates[-1], calendar)
+    ordinal = {d.astype(object): i for i, d in enumerate(days)}
+    mapping = {d: ordinal[d] for d in dates if d in ordinal}
+    return nw.col(column).cast(nw.Date).replace_strict(mapping, default=None, return_dtype=nw.Int64)
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def step_number(lf: nw.LazyFrame[Any], freq: Freq, calendar: str) -> nw.Expr:
+    """Period ordinal of the ``date`` column: a gap is a step of more than one."""
+    if freq == "D":
+        return session_number(lf, "date", calendar)
+    return period_number(nw.col("date"), freq)
+
+
+def step_of(date: dt.date, freq: Freq, calendar: str) -> int:
+    """Return the ordinal :func:`step_number` gives one date (for dates handled in Python)."""
+    if freq == "M":
+        return date.year * 12 + date.month
+    if freq == "Q":
+        return date.year * 4 + (date.month - 1) // 3
+    if freq == "A":
+        return date.year
+    from flowpressure.data import sessions
+
+    return len(sessions(dt.date(1900, 1, 1) if date.year > 1900 else date, date, calendar))
+
+
+def note_counts(frame: Any) -> dict[str, int]:
+    """Count the rows of a flow result by ``flow_note`` (rows with no note are not counted).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> note_counts(pl.DataFrame({"flow_note": [None, "birth", "gap", "birth"]}))
+    {'birth': 2, 'gap': 1}
+    """
+    lf, _ = to_lazy(frame)
+    if "flow_note" not in lf.collect_schema().names():
+        return {}
+    rows = (
+        lf.filter(~nw.col("flow_note").is_null())
+        .group_by("flow_note")
+        .agg(nw.len().alias("n"))
+        .collect()
+        .rows()
+    )
+    return {str(k): int(v) for k, v in sorted(rows)}

@@ -1,0 +1,224 @@
+"""Fund flows from total net assets and returns (end or start of period timing, mergers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import narwhals as nw
+from narwhals.typing import IntoFrameT
+
+from flowpressure._errors import ConfigError, DataError, SchemaError
+from flowpressure.flows._common import (
+    Freq,
+    require,
+    step_number,
+    step_of,
+    to_lazy,
+    to_native,
+)
+
+__all__ = ["fund_flows"]
+
+
+def fund_flows(
+    frame: IntoFrameT,
+    timing: Literal["end", "start"] = "end",
+    mergers: Any = None,
+    *,
+    freq: Freq = "M",
+    calendar: str = "XNYS",
+    validate_input: bool = True,
+) -> IntoFrameT:
+    r"""Fund flows: the change in TNA that returns do not explain.
+
+    Parameters
+    ----------
+    frame
+        Fund panel (``fund_id, date, tna`` and ``ret_total`` or ``ret``), any frame narwhals
+        accepts: pandas, polars (eager or lazy), DuckDB, PySpark. Order does not matter.
+    timing
+        ``"end"``: flows arrive at the end of the period, after the period's return;
+        ``"start"``: at its start, and earn the period's return.
+    mergers
+        Optional frame with ``target_id, acquirer_id, date``; ``date`` is the first period the
+        acquirer includes the target. The target's prior TNA grown by the acquirer's return is
+        removed from the acquirer's flow; the target's end is neither a gap nor an outflow.
+    freq
+        Period of the panel, to find gaps: ``"M"`` (monthly, default), ``"Q"``, ``"A"`` or
+        ``"D"`` (sessions of ``calendar``).
+    calendar
+        Exchange calendar for daily panels.
+    validate_input
+        Validate the panel first (:func:`flowpressure.data.validate`, kind ``fund``):
+        duplicate keys, NaN returns, TNA <= 0 are errors naming the key.
+
+    Returns
+    -------
+    frame
+        The same kind of frame with every input column and ``flow`` (currency), ``flow_pct``
+        (fraction of prior TNA) and ``flow_note``: ``"birth"`` (first row), ``"gap"`` (a missing
+        period before the row; never bridged), ``"merger"``, else null. Births and gaps have a
+        null flow; count them with :func:`flowpressure.flows.note_counts`.
+
+    Raises
+    ------
+    SchemaError
+        A required column is missing.
+    DataError
+        From validation, or a merger whose target has no row in the period before the merger
+        date or whose acquirer has no row on it.
+
+    Notes
+    -----
+    ``R`` is ``ret_total`` when present (reinvested distributions), else ``ret``. End timing:
+
+    .. math:: F_t = TNA_t - TNA_{t-1}(1 + R_t), \qquad f_t = F_t / TNA_{t-1}
+
+    so that :math:`TNA_{t-1}(1+R_t) + F_t = TNA_t`. Start timing:
+
+    .. math:: F_t = TNA_t / (1 + R_t) - TNA_{t-1}
+
+    so that :math:`(TNA_{t-1} + F_t)(1 + R_t) = TNA_t`. A merger at t removes
+    :math:`TNA^{target}_{t-1}(1 + R^{acq}_t)` from the acquirer's :math:`F_t`.
+
+    Examples
+    --------
+    The DESIGN example, TNA 500m to 503m with a 0.2 % return, is a 2m inflow (0.4 %):
+
+    >>> import polars as pl, datetime as dt
+    >>> days = [dt.date(2024, 1, 31), dt.date(2024, 2, 29)]
+    >>> df = pl.DataFrame({"fund_id": ["A", "A"], "date": days,
+    ...                    "tna": [500e6, 503e6], "ret": [0.01, 0.002]})
+    >>> out = fund_flows(df)
+    >>> out.select("date", "flow", "flow_pct", "flow_note").rows()  # doctest: +NORMALIZE_WHITESPACE
+    [(datetime.date(2024, 1, 31), None, None, 'birth'),
+     (datetime.date(2024, 2, 29), 2000000.0, 0.004, None)]
+    """
+    if timing not in ("end", "start"):
+        raise ConfigError(field="timing", expected="'end' or 'start'", got=timing)
+    lf, eager = to_lazy(frame)
+    present = require(lf, "fund", "fund_id", "date", "tna")
+    if validate_input:
+        from flowpressure.data import validate
+
+        lf, _ = to_lazy(validate(lf.to_native(), "fund", calendar=calendar, check_sessions=False))
+    ret_col = "ret_total" if "ret_total" in present else "ret" if "ret" in present else None
+    if ret_col is None:
+        raise SchemaError(
+            f"fund panel: needs ret_total or ret; frame has {present}",
+            field="ret_total",
+            expected="ret_total or ret",
+        )
+    R = nw.col(ret_col)
+    over = {"order_by": "date"}
+    lf = lf.with_columns(step_number(lf, freq, calendar).alias("_step"))
+    lf = lf.with_columns(
+        nw.col("tna").shift(1).over("fund_id", **over).alias("_prev_tna"),
+        nw.col("_step").shift(1).over("fund_id", **over).alias("_prev_step"),
+    )
+    prev = nw.col("_prev_tna")
+    end = nw.col("tna") - prev * (1 + R)
+    raw = end if timing == "end" else nw.col("tna") / (1 + R) - prev
+    absorbed = _absorbed(lf, mergers, R, freq, calendar)
+    note = (
+        nw.when(prev.is_null())
+        .then(nw.lit("birth"))
+        .when(nw.col("_step") - nw.col("_prev_step") > 1)
+        .then(nw.lit("gap"))
+    )
+    if absorbed is not None:
+        is_merger, amount = absorbed
+        note = note.when(is_merger).then(nw.lit("merger"))
+        raw = raw - amount
+    lf = lf.with_columns(note.otherwise(nw.lit(None, dtype=nw.String)).alias("flow_note"))
+    has_flow = nw.col("flow_note").is_null() | (nw.col("flow_note") == "merger")
+    lf = lf.with_columns(
+        nw.when(has_flow).then(raw).otherwise(nw.lit(None, dtype=nw.Float64)).alias("flow")
+    ).with_columns(
+        nw.when(prev != 0)
+        .then(nw.col("flow") / prev)
+        .otherwise(nw.lit(None, dtype=nw.Float64))
+        .alias("flow_pct")
+    )
+    out = lf.drop("_step", "_prev_tna", "_prev_step").select(
+        *[
+            c
+            for c in lf.collect_schema().names()
+            if not c.startswith("_") and c not in ("flow", "flow_pct", "flow_note")
+        ],
+        "flow",
+        "flow_pct",
+        "flow_note",
+    )
+    return to_native(out, eager)  # type: ignore[no-any-return]
+
+
+def _absorbed(
+    lf: nw.LazyFrame[Any],
+    mergers: Any,
+    R: nw.Expr,
+    freq: Freq,
+    calendar: str,
+) -> tuple[nw.Expr, nw.Expr] | None:
+    """Expressions marking merger rows and the absorbed amount to remove from their flow."""
+    if mergers is None:
+        return None
+    m, _ = to_lazy(mergers)
+    require(m, "mergers", "target_id", "acquirer_id", "date")
+    rows = m.select("target_id", "acquirer_id", "date").collect().rows()
+    if not rows:
+        return None
+    targets = sorted({str(r[0]) for r in rows})
+    history = (
+        lf.filter(nw.col("fund_id").is_in(targets))
+        .select("fund_id", "date", "tna")
+        .collect()
+        .rows()
+    )
+    by_target: dict[str, list[tuple[dt.date, float]]] = {}
+    for fund, date, tna in history:
+        by_target.setdefault(str(fund), []).append((_day(date), float(tna)))
+    acquirer_rows = {
+        (str(f), _day(d))
+        for f, d in lf.filter(nw.col("fund_id").is_in(sorted({str(r[1]) for r in rows})))
+        .select("fund_id", "date")
+        .collect()
+        .rows()
+    }
+    total: dict[tuple[str, dt.date], float] = {}
+    for target, acquirer, when in sorted((str(a), str(b), _day(c)) for a, b, c in rows):
+        key = {"target_id": target, "acquirer_id": acquirer, "date": when}
+        before = [(d, t) for d, t in by_target.get(target, []) if d < when]
+        if not before:
+            raise DataError(
+                field="target_id", key=key, expected="a target row before the merger date"
+            )
+        last_date, last_tna = max(before)
+        if step_of(last_date, freq, calendar) != step_of(when, freq, calendar) - 1:
+            raise DataError(
+                field="date",
+                key=key,
+                expected="the target's last row in the period before the merger date",
+                got=last_date,
+            )
+        if (acquirer, when) not in acquirer_rows:
+            raise DataError(
+                field="acquirer_id", key=key, expected="an acquirer row on the merger date"
+            )
+        total[(acquirer, when)] = total.get((acquirer, when), 0.0) + last_tna
+    is_merger = nw.lit(False)
+    amount: nw.Expr = nw.lit(0.0)
+    for (acquirer, when), tna in total.items():
+        hit = (nw.col("fund_id") == acquirer) & (nw.col("date").cast(nw.Date) == nw.lit(when))
+        is_merger = is_merger | hit
+        amount = nw.when(hit).then(nw.lit(tna) * (1 + R)).otherwise(amount)
+    return is_merger, amount
+
+
+def _day(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
