@@ -8,6 +8,14 @@ flow columns added; rows that cannot have a flow keep a null flow and say why in
 
 from __future__ import annotations
 
+from flowpressure.flows._aggregate import aggregate_flow
+from flowpressure.flows._analytics import (
+    cumulative_flows,
+    flow_lead_lag,
+    flow_streaks,
+    flow_totals,
+    flow_zscores,
+)
 from flowpressure.flows._common import NOTES, note_counts
 from flowpressure.flows._etf import etf_flows
 from flowpressure.flows._fund import fund_flows
@@ -15,7 +23,13 @@ from flowpressure.flows._holdings import holdings_flows, portfolio_flows
 
 __all__ = [
     "NOTES",
+    "aggregate_flow",
+    "cumulative_flows",
     "etf_flows",
+    "flow_lead_lag",
+    "flow_streaks",
+    "flow_totals",
+    "flow_zscores",
     "fund_flows",
     "holdings_flows",
     "note_counts",
