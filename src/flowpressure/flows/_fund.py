@@ -37,6 +37,8 @@ def fund_flows(
     frame
         Fund panel (``fund_id, date, tna`` and ``ret_total`` or ``ret``), any frame narwhals
         accepts: pandas, polars (eager or lazy), DuckDB, PySpark. Order does not matter.
+        A :class:`flowpressure.data.Store` takes the fast path: its ``fund`` panel, kept in
+        key order, is measured in one streaming pass and a DuckDB relation is returned.
     timing
         ``"end"``: flows arrive at the end of the period, after the period's return;
         ``"start"``: at its start, and earn the period's return.
@@ -97,6 +99,14 @@ def fund_flows(
     """
     if timing not in ("end", "start"):
         raise ConfigError(field="timing", expected="'end' or 'start'", got=timing)
+    from flowpressure.data import Store
+
+    if isinstance(frame, Store):
+        from flowpressure.flows._fast import stored_fund_flows
+
+        return stored_fund_flows(
+            frame, timing=timing, mergers=mergers, freq=freq, calendar=calendar
+        )
     lf, eager = to_lazy(frame)
     present = require(lf, "fund", "fund_id", "date", "tna")
     if validate_input:
@@ -162,13 +172,29 @@ def _absorbed(
     calendar: str,
 ) -> tuple[nw.Expr, nw.Expr] | None:
     """Expressions marking merger rows and the absorbed amount to remove from their flow."""
-    if mergers is None:
+    total = absorbed_tna(lf, mergers, freq, calendar)
+    if not total:
         return None
+    is_merger = nw.lit(False)
+    amount: nw.Expr = nw.lit(0.0)
+    for (acquirer, when), tna in total.items():
+        hit = (nw.col("fund_id") == acquirer) & (nw.col("date").cast(nw.Date) == nw.lit(when))
+        is_merger = is_merger | hit
+        amount = nw.when(hit).then(nw.lit(tna) * (1 + R)).otherwise(amount)
+    return is_merger, amount
+
+
+def absorbed_tna(
+    lf: nw.LazyFrame[Any], mergers: Any, freq: Freq, calendar: str
+) -> dict[tuple[str, dt.date], float]:
+    """Map (acquirer_id, merger date) to the targets' TNA of the period before, checked."""
+    if mergers is None:
+        return {}
     m, _ = to_lazy(mergers)
     require(m, "mergers", "target_id", "acquirer_id", "date")
     rows = m.select("target_id", "acquirer_id", "date").collect().rows()
     if not rows:
-        return None
+        return {}
     targets = sorted({str(r[0]) for r in rows})
     history = (
         lf.filter(nw.col("fund_id").is_in(targets))
@@ -207,13 +233,7 @@ def _absorbed(
                 field="acquirer_id", key=key, expected="an acquirer row on the merger date"
             )
         total[(acquirer, when)] = total.get((acquirer, when), 0.0) + last_tna
-    is_merger = nw.lit(False)
-    amount: nw.Expr = nw.lit(0.0)
-    for (acquirer, when), tna in total.items():
-        hit = (nw.col("fund_id") == acquirer) & (nw.col("date").cast(nw.Date) == nw.lit(when))
-        is_merger = is_merger | hit
-        amount = nw.when(hit).then(nw.lit(tna) * (1 + R)).otherwise(amount)
-    return is_merger, amount
+    return total
 
 
 def _day(value: Any) -> dt.date:
