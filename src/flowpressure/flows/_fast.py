@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
+from numba import njit
 from numpy.typing import NDArray
 
 from flowpressure._errors import DataError
@@ -31,16 +32,52 @@ class OrderError(DataError):
     """The stored rows are not in (fund_id, date) order; the caller reads them sorted."""
 
 
-def _steps(days: NDArray[np.int32], freq: Freq, sessions: NDArray[np.int64] | None) -> Any:
-    d = days.astype("datetime64[D]")
+def _step_table(lo: int, hi: int, freq: Freq, calendar: str) -> NDArray[np.int64]:
+    """Period ordinal of every day from ``lo`` to ``hi`` (days since 1970), for a gather."""
+    days = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[D]")
     if freq == "M":
-        return d.astype("datetime64[M]").astype(np.int64)
+        return days.astype("datetime64[M]").astype(np.int64)
     if freq == "Q":
-        return d.astype("datetime64[M]").astype(np.int64) // 3
+        return days.astype("datetime64[M]").astype(np.int64) // 3
     if freq == "A":
-        return d.astype("datetime64[Y]").astype(np.int64)
-    assert sessions is not None
-    return np.searchsorted(sessions, days.astype(np.int64))
+        return days.astype("datetime64[Y]").astype(np.int64)
+    from flowpressure.data import sessions as get_sessions
+
+    first = dt.date(1970, 1, 1) + dt.timedelta(days=lo)
+    last = dt.date(1970, 1, 1) + dt.timedelta(days=hi)
+    found = get_sessions(first, last, calendar).astype("datetime64[D]").astype(np.int64)
+    return np.searchsorted(found, days.astype(np.int64)).astype(np.int64)
+
+
+@njit(cache=True)
+def _pass(
+    same: NDArray[np.bool_],
+    steps: NDArray[np.int64],
+    tna: NDArray[np.float64],
+    ret: NDArray[np.float64],
+    prev_tna0: float,
+    prev_step0: int,
+    start: bool,
+    flow: NDArray[np.float64],
+    pct: NDArray[np.float64],
+    note: NDArray[np.int8],
+) -> None:
+    """One pass: flow, flow_pct and note codes (0 birth, 1 gap, -1 none) of a sorted batch."""
+    prev_tna = prev_tna0
+    prev_step = prev_step0
+    for i in range(tna.shape[0]):
+        if not same[i]:
+            note[i] = 0
+        elif steps[i] - prev_step > 1:
+            note[i] = 1
+        else:
+            note[i] = -1
+            g = 1.0 + ret[i]
+            f = tna[i] / g - prev_tna if start else tna[i] - prev_tna * g
+            flow[i] = f
+            pct[i] = f / prev_tna if prev_tna != 0.0 else np.nan
+        prev_tna = tna[i]
+        prev_step = steps[i]
 
 
 def fund_flow_batches(
@@ -63,7 +100,8 @@ def fund_flow_batches(
     OrderError
         Two rows are out of (fund_id, date) order.
     """
-    sessions: NDArray[np.int64] | None = None
+    table: NDArray[np.int64] | None = None
+    table_lo = 0
     carry: dict[str, Any] | None = None
     merger_rows = {
         (a, np.datetime64(d, "D").astype(np.int64)): t for (a, d), t in (absorbed or {}).items()
@@ -78,57 +116,68 @@ def fund_flow_batches(
         days = batch.column("date").cast(pa.int32()).to_numpy(zero_copy_only=False)
         tna = batch.column("tna").to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         ret = batch.column(ret_name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-        if freq == "D" and sessions is None:
-            from flowpressure.data import sessions as get_sessions
+        lo, hi = int(days.min()), int(days.max())
+        if table is None or lo < table_lo or hi >= table_lo + len(table):
+            # period ordinals for a span of days around this batch, looked up by gather
+            first = min(lo, table_lo) if table is not None else lo
+            last = max(hi, table_lo + len(table) - 1) if table is not None else hi
+            table_lo = first - 400
+            table = _step_table(table_lo, last + 4000, freq, calendar)
+        steps = table[days - table_lo]
 
-            lo = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.min()))
-            found = get_sessions(lo - dt.timedelta(days=10), dt.date(2100, 12, 31), calendar)
-            sessions = found.astype("datetime64[D]").astype(np.int64)
-        steps = _steps(days, freq, sessions)
-
-        prev_ids = pa.concat_arrays(
-            [pa.array([carry["id"] if carry else None], type=ids.type), ids.slice(0, n - 1)]
-        )
-        same = pc.fill_null(pc.equal(ids, prev_ids), False).to_numpy(zero_copy_only=False)
-        prev_tna = np.empty(n)
-        prev_tna[0] = carry["tna"] if carry else np.nan
-        prev_tna[1:] = tna[:-1]
+        same = np.empty(n, dtype=np.bool_)
+        same[0] = carry is not None and ids[0].as_py() == carry["id"]
+        if n > 1:  # zero-copy slices: compare each id with the one before it
+            eq = pc.equal(ids.slice(1), ids.slice(0, n - 1))
+            same[1:] = pc.fill_null(eq, False).to_numpy(zero_copy_only=False)
         prev_day = np.empty(n, dtype=np.int64)
         prev_day[0] = carry["day"] if carry else np.iinfo(np.int64).min
         prev_day[1:] = days[:-1]
-        prev_step = np.empty(n, dtype=np.int64)
-        prev_step[0] = carry["step"] if carry else 0
-        prev_step[1:] = steps[:-1]
-
-        # order check: same fund, later date; else a larger fund_id
+        # order check: within a fund dates rise; at each change of fund the id rises
         if np.any(same & (days <= prev_day)):
             i = int(np.flatnonzero(same & (days <= prev_day))[0])
             raise OrderError(
                 field="date", key={"fund_id": ids[i].as_py()}, expected="rows in date order"
             )
-        later = pc.fill_null(pc.greater(ids, prev_ids), True).to_numpy(zero_copy_only=False)
-        if np.any(~same & ~later):
-            raise OrderError(field="fund_id", expected="rows in fund_id order")
-
-        birth = ~same
-        gap = same & (steps - prev_step > 1)
-        growth = 1 + ret
-        flow = tna - prev_tna * growth if timing == "end" else tna / growth - prev_tna
-        note = np.full(n, -1, dtype=np.int8)
-        note[birth] = 0
-        note[gap] = 1
+        for s in np.flatnonzero(~same).tolist():
+            before = ids[s - 1].as_py() if s else (carry["id"] if carry else None)
+            first = ids[s].as_py()
+            if before is not None and not before < first:
+                raise OrderError(
+                    field="fund_id", key={"fund_id": first}, expected="rows in fund_id order"
+                )
+        flow = np.full(n, np.nan)
+        pct = np.full(n, np.nan)
+        note = np.empty(n, dtype=np.int8)
+        _pass(
+            same,
+            steps,
+            tna,
+            ret,
+            carry["tna"] if carry else np.nan,
+            carry["step"] if carry else 0,
+            timing == "start",
+            flow,
+            pct,
+            note,
+        )
         if merger_rows:
             for (acquirer, day), target_tna in merger_rows.items():
                 for k in np.flatnonzero((days == day) & same).tolist():
-                    if ids[k].as_py() == acquirer:
+                    if ids[k].as_py() == acquirer and note[k] < 0:
                         flow[k] -= target_tna * (1 + ret[k])
+                        base = tna[k - 1] if k else carry["tna"] if carry else np.nan
+                        pct[k] = flow[k] / base
                         note[k] = 2
         missing = (note == 0) | (note == 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pct = flow / prev_tna
         notes = pa.DictionaryArray.from_arrays(pa.array(note, mask=note < 0), NOTE_VALUES)
         yield pa.RecordBatch.from_arrays(
-            [*batch.columns, pa.array(flow, mask=missing), pa.array(pct, mask=missing), notes],
+            [
+                *batch.columns,
+                pa.array(flow, mask=missing),
+                pa.array(pct, mask=missing | np.isnan(pct)),
+                notes,
+            ],
             names=[*names, "flow", "flow_pct", "flow_note"],
         )
         carry = {"id": ids[n - 1].as_py(), "tna": tna[-1], "day": days[-1], "step": steps[-1]}
