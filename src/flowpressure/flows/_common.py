@@ -44,6 +44,13 @@ def to_native(lf: nw.LazyFrame[Any], eager: bool) -> Any:
     return (lf.collect() if eager else lf).to_native()
 
 
+def dates_as_dates(lf: nw.LazyFrame[Any], column: str = "date") -> nw.LazyFrame[Any]:
+    """Give pandas ``object`` columns of ``datetime.date`` a real date type."""
+    if lf.collect_schema()[column] == nw.Object:
+        return lf.with_columns(nw.col(column).cast(nw.Date))
+    return lf
+
+
 def require(lf: nw.LazyFrame[Any], kind: str, *names: str) -> list[str]:
     """Raise SchemaError naming the first missing column; return the columns present."""
     present = list(lf.collect_schema().names())

@@ -8,7 +8,13 @@ import narwhals as nw
 from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import ConfigError
-from flowpressure.flows._common import require, step_number, to_lazy, to_native
+from flowpressure.flows._common import (
+    dates_as_dates,
+    require,
+    step_number,
+    to_lazy,
+    to_native,
+)
 
 __all__ = ["etf_flows"]
 
@@ -90,6 +96,7 @@ def etf_flows(
         raise ConfigError(field="stale_after", expected="sessions >= 1", got=stale_after)
     lf, eager = to_lazy(frame)
     require(lf, "etf", "fund_id", "date", "shares_outstanding", "nav")
+    lf = dates_as_dates(lf)
     if validate_input:
         from flowpressure.data import validate
 

@@ -11,6 +11,7 @@ from narwhals.typing import IntoFrameT
 from flowpressure._errors import ConfigError, DataError, SchemaError
 from flowpressure.flows._common import (
     Freq,
+    dates_as_dates,
     require,
     step_number,
     step_of,
@@ -109,6 +110,7 @@ def fund_flows(
         )
     lf, eager = to_lazy(frame)
     present = require(lf, "fund", "fund_id", "date", "tna")
+    lf = dates_as_dates(lf)
     if validate_input:
         from flowpressure.data import validate
 
@@ -121,37 +123,29 @@ def fund_flows(
             expected="ret_total or ret",
         )
     R = nw.col(ret_col)
-    over = {"order_by": "date"}
     lf = lf.with_columns(step_number(lf, freq, calendar).alias("_step"))
+    # One window for both lags: backends sort each partition once.
     lf = lf.with_columns(
-        nw.col("tna").shift(1).over("fund_id", **over).alias("_prev_tna"),
-        nw.col("_step").shift(1).over("fund_id", **over).alias("_prev_step"),
+        nw.col("tna", "_step").shift(1).over("fund_id", order_by="date").name.prefix("_prev")
     )
-    prev = nw.col("_prev_tna")
+    prev = nw.col("_prevtna")
     end = nw.col("tna") - prev * (1 + R)
     raw = end if timing == "end" else nw.col("tna") / (1 + R) - prev
     absorbed = _absorbed(lf, mergers, R, freq, calendar)
-    note = (
-        nw.when(prev.is_null())
-        .then(nw.lit("birth"))
-        .when(nw.col("_step") - nw.col("_prev_step") > 1)
-        .then(nw.lit("gap"))
-    )
+    birth = prev.is_null()
+    gap = nw.col("_step") - nw.col("_prev_step") > 1
+    note = nw.when(birth).then(nw.lit("birth")).when(gap).then(nw.lit("gap"))
     if absorbed is not None:
         is_merger, amount = absorbed
         note = note.when(is_merger).then(nw.lit("merger"))
         raw = raw - amount
-    lf = lf.with_columns(note.otherwise(nw.lit(None, dtype=nw.String)).alias("flow_note"))
-    has_flow = nw.col("flow_note").is_null() | (nw.col("flow_note") == "merger")
+    null = nw.lit(None, dtype=nw.Float64)
+    flow = nw.when(birth | gap).then(null).otherwise(raw)
     lf = lf.with_columns(
-        nw.when(has_flow).then(raw).otherwise(nw.lit(None, dtype=nw.Float64)).alias("flow")
-    ).with_columns(
-        nw.when(prev != 0)
-        .then(nw.col("flow") / prev)
-        .otherwise(nw.lit(None, dtype=nw.Float64))
-        .alias("flow_pct")
-    )
-    out = lf.drop("_step", "_prev_tna", "_prev_step").select(
+        flow.alias("flow"),
+        note.otherwise(nw.lit(None, dtype=nw.String)).alias("flow_note"),
+    ).with_columns(nw.when(prev != 0).then(nw.col("flow") / prev).otherwise(null).alias("flow_pct"))
+    out = lf.select(
         *[
             c
             for c in lf.collect_schema().names()
