@@ -91,9 +91,9 @@ def _root(
 
 
 def _register() -> None:
-    from flowpressure.cli import _flows, _ingest, _mechanics, _rebalance, _sample
+    from flowpressure.cli import _flows, _ingest, _mechanics, _pressure, _rebalance, _sample
 
-    for module in (_ingest, _sample, _flows, _rebalance, _mechanics):
+    for module in (_ingest, _sample, _flows, _rebalance, _mechanics, _pressure):
         module.register(app)
 
 

@@ -1,0 +1,81 @@
+"""Helpers shared by the pressure modules: frames to polars, dates and checked numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from flowpressure._errors import ConfigError, SchemaError
+
+__all__ = ["as_date", "check_finite", "check_positive", "require", "to_polars"]
+
+_DATE_COLUMNS = frozenset({"date", "announce_date", "effective_date", "earnings_date", "expiry"})
+
+
+def to_polars(frame: Any, columns: list[str] | None = None, where: Any = None) -> pl.DataFrame:
+    """Collect any frame narwhals accepts as a polars DataFrame (after an optional filter).
+
+    Timestamp columns named like dates (pandas keeps dates as ``datetime64``) become dates.
+    """
+    df = nw.from_native(frame)
+    lf = df.lazy() if isinstance(df, nw.DataFrame) else df
+    if where is not None:
+        lf = lf.filter(where)
+    if columns is not None:
+        lf = lf.select(columns)
+    out = lf.collect("polars").to_native()
+    assert isinstance(out, pl.DataFrame)
+    stamps = [
+        n for n in out.columns if n in _DATE_COLUMNS and isinstance(out.schema[n], pl.Datetime)
+    ]
+    if stamps:
+        out = out.with_columns(pl.col(stamps).cast(pl.Date))
+    return out
+
+
+def require(frame: pl.DataFrame, what: str, *names: str) -> None:
+    """Raise SchemaError naming the first of ``names`` that ``frame`` lacks."""
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{what}: missing column {missing[0]!r}; frame has {frame.columns}",
+            field=missing[0],
+            expected=", ".join(names),
+        )
+
+
+def as_date(value: dt.date | str | None, field: str) -> dt.date | None:
+    """Read an ISO date (or pass a date through); ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(field=field, expected="a date as YYYY-MM-DD", got=value) from None
+
+
+def check_finite(value: float, field: str) -> float:
+    """Return ``value`` as a float, or raise ConfigError naming ``field`` if not finite."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(field=field, expected="a number", got=value) from None
+    if not math.isfinite(out):
+        raise ConfigError(field=field, expected="a finite number", got=value)
+    return out
+
+
+def check_positive(value: float, field: str, what: str = "a number > 0") -> float:
+    """Return ``value`` as a float, or raise ConfigError naming ``field`` unless finite and > 0."""
+    out = check_finite(value, field)
+    if out <= 0:
+        raise ConfigError(field=field, expected=what, got=value)
+    return out
