@@ -15,7 +15,7 @@ export UV_NO_PROGRESS := 1
 .PHONY: help setup demo test lint typecheck pytest bench lock clean
 
 help:
-	@echo "make demo   set up, then ingest the embedded sample into build/demo.duckdb and summarise it"
+	@echo "make demo   set up, ingest the embedded sample into build/demo.duckdb, then flows, pension, index demand, multiplier"
 	@echo "make test   set up, then ruff + mypy + pytest (doctests included)"
 	@echo "make bench  set up, then run benchmarks/ (slow; not part of make test)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (needs the package registry)"
@@ -42,6 +42,14 @@ demo: setup
 	  $(BIN)/flowpressure ingest $$kind build/sample/$$kind.parquet --db build/demo.duckdb; \
 	done
 	$(BIN)/flowpressure info --db build/demo.duckdb
+	@echo; echo "== the largest fund flows in the sample (flow = TNA_t - TNA_t-1 (1 + R_t))"
+	$(BIN)/flowpressure flows fund fund --db build/demo.duckdb --top 5
+	@echo; echo "== what a 60/40 mandate must trade at the next month, quarter and year end"
+	$(BIN)/flowpressure pension --aum 1e12 --db build/demo.duckdb --equity-id SPX --bond-id AGG_TR
+	@echo; echo "== index-event demand against liquidity"
+	$(BIN)/flowpressure index-demand index_events --db build/demo.duckdb --prices prices --indexed-assets 1.5e13
+	@echo; echo "== how far \$$1 of inflow moves prices in an inelastic market (seed 002)"
+	$(BIN)/flowpressure multiplier --inflow 1 --theta 0.8 --shares 80 --price 1
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

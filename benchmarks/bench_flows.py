@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=2_500)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--huge", type=int, default=0, help="rows for the streaming run")
+    parser.add_argument(
+        "--store-only", action="store_true", help="only DuckDB and the store (large panels)"
+    )
     args = parser.parse_args(argv)
 
     import polars as pl
@@ -86,10 +89,6 @@ def main(argv: list[str] | None = None) -> None:
         )
         store = Store(db, read_only=True)
         con = store.con
-        table = con.sql("SELECT fund_id, date, tna, ret FROM fund").to_arrow_table()
-        polars_df = pl.from_arrow(table)
-        assert isinstance(polars_df, pl.DataFrame)
-        pandas_df = table.to_pandas()
         results: dict[str, float] = {}
         r = args.repeat
 
@@ -102,6 +101,15 @@ def main(argv: list[str] | None = None) -> None:
             lambda: fund_flows(store.table("fund"), validate_input=False).to_arrow_table(), r
         )
         results["flowpressure, store fast path"] = _best(lambda: fund_flows(store), r)
+        if args.store_only:
+            _report(results, store_only=True)
+            store.close()
+            _huge(args, Path(tmp))
+            return
+        table = con.sql("SELECT fund_id, date, tna, ret FROM fund").to_arrow_table()
+        polars_df = pl.from_arrow(table)
+        assert isinstance(polars_df, pl.DataFrame)
+        pandas_df = table.to_pandas()
 
         lag = pl.col("tna").shift().over("fund_id", order_by="date")
         results["polars shift().over()"] = _best(
@@ -133,44 +141,57 @@ def main(argv: list[str] | None = None) -> None:
             return flow
 
         results["NumPy single pass (sorted arrays)"] = _best(numpy_pass, r)
-        width = max(len(k) for k in results)
-        for name, secs in results.items():
-            print(f"{name:<{width}}  {secs:8.3f} s")
-        print("ratios (same run):")
-        pairs = [
-            ("flowpressure, store fast path", "duckdb window query"),
-            ("flowpressure, DuckDB relation", "duckdb window query"),
+        _report(results, store_only=False)
+        store.close()
+        _huge(args, Path(tmp))
+
+
+def _report(results: dict[str, float], *, store_only: bool) -> None:
+    width = max(len(k) for k in results)
+    for name, secs in results.items():
+        print(f"{name:<{width}}  {secs:8.3f} s")
+    print("ratios (same run):")
+    pairs = [
+        ("flowpressure, store fast path", "duckdb window query"),
+        ("flowpressure, DuckDB relation", "duckdb window query"),
+    ]
+    if not store_only:
+        pairs += [
             ("flowpressure, polars", "polars shift().over()"),
             ("flowpressure, pandas", "pandas sort + groupby().shift()"),
             ("flowpressure, store fast path", "NumPy single pass (sorted arrays)"),
         ]
-        for ours, theirs in pairs:
-            print(f"  {ours} / {theirs}: {results[ours] / results[theirs]:.2f}x")
-        print(f"peak RSS of this process: {_peak_mib():,.0f} MiB")
-        store.close()
+    for ours, theirs in pairs:
+        print(f"  {ours} / {theirs}: {results[ours] / results[theirs]:.2f}x")
+    print(f"peak RSS of this process: {_peak_mib():,.0f} MiB")
 
-        if args.huge:
-            huge_db = Path(tmp) / "huge.duckdb"
-            funds = max(1, args.huge // 2_500)
-            t0 = time.perf_counter()
-            make_store(huge_db, funds, 2_500)
-            made = time.perf_counter() - t0
-            print(f"huge panel: {funds * 2_500:,} fund-days stored in {made:.0f} s")
-            with Store(huge_db, read_only=True, memory_limit="8GB") as big:
-                count = [0]
 
-                def sink(batch: Any) -> None:
-                    count[0] += batch.num_rows
+def _huge(args: Any, tmp: Path) -> None:
+    """Stream fund flows over a panel larger than memory, stored on disk."""
+    if not args.huge:
+        return
+    from flowpressure.data import Store
+    from flowpressure.flows._fast import stored_fund_flows
 
-                from flowpressure.flows._fast import stored_fund_flows
+    huge_db = tmp / "huge.duckdb"
+    funds = max(1, args.huge // 2_500)
+    t0 = time.perf_counter()
+    make_store(huge_db, funds, 2_500)
+    made = time.perf_counter() - t0
+    print(f"huge panel: {funds * 2_500:,} fund-days stored in {made:.0f} s")
+    with Store(huge_db, read_only=True, memory_limit="8GB") as big:
+        count = [0]
 
-                t0 = time.perf_counter()
-                stored_fund_flows(big, sink=sink)
-                secs = time.perf_counter() - t0
-            print(
-                f"streamed fund flows over {count[0]:,} stored rows in {secs:.1f} s, "
-                f"peak RSS {_peak_mib():,.0f} MiB"
-            )
+        def sink(batch: Any) -> None:
+            count[0] += batch.num_rows
+
+        t0 = time.perf_counter()
+        stored_fund_flows(big, sink=sink)
+        secs = time.perf_counter() - t0
+    print(
+        f"streamed fund flows over {count[0]:,} stored rows in {secs:.1f} s, "
+        f"peak RSS {_peak_mib():,.0f} MiB"
+    )
 
 
 if __name__ == "__main__":
