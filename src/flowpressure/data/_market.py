@@ -16,19 +16,10 @@ from narwhals.typing import IntoFrameT
 from numpy.typing import NDArray
 
 from flowpressure._errors import ConfigError, DataError, SchemaError
+from flowpressure.data._frames import to_lazy as _lazy
+from flowpressure.data._frames import to_native as _native
 
 __all__ = ["adjusted_returns", "adv", "price_matrix", "rolling_adv"]
-
-
-def _lazy(frame: Any) -> tuple[nw.LazyFrame[Any], bool]:
-    df = nw.from_native(frame)
-    if isinstance(df, nw.DataFrame):
-        return df.lazy(), True
-    return df, False
-
-
-def _native(lf: nw.LazyFrame[Any], eager: bool) -> Any:
-    return (lf.collect() if eager else lf).to_native()
 
 
 def _need(lf: nw.LazyFrame[Any], *names: str) -> list[str]:

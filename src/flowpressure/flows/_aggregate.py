@@ -6,7 +6,8 @@ import narwhals as nw
 from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import SchemaError
-from flowpressure.flows._common import require, to_lazy, to_native
+from flowpressure.data._frames import to_lazy, to_native
+from flowpressure.flows._common import require
 
 __all__ = ["aggregate_flow"]
 

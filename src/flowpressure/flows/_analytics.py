@@ -8,7 +8,8 @@ import narwhals as nw
 from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import ConfigError
-from flowpressure.flows._common import require, to_lazy, to_native
+from flowpressure.data._frames import to_lazy, to_native
+from flowpressure.flows._common import require
 
 __all__ = ["cumulative_flows", "flow_lead_lag", "flow_streaks", "flow_totals", "flow_zscores"]
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import narwhals as nw
 
 from flowpressure._errors import ConfigError, SchemaError
+from flowpressure.data._frames import to_lazy
 
 Freq = Literal["D", "M", "Q", "A"]
 
@@ -25,23 +26,6 @@ NOTES = {
     "open": "position opened",
     "close": "position closed",
 }
-
-
-def to_lazy(frame: Any) -> tuple[nw.LazyFrame[Any], bool]:
-    """Wrap any frame narwhals accepts as a LazyFrame; say whether it was eager."""
-    df = nw.from_native(frame)
-    if isinstance(df, nw.DataFrame):
-        return df.lazy(), True
-    if isinstance(df, nw.LazyFrame):
-        return df, False
-    raise ConfigError(
-        field="frame", expected="a data frame narwhals accepts", got=type(frame).__name__
-    )
-
-
-def to_native(lf: nw.LazyFrame[Any], eager: bool) -> Any:
-    """Return the caller's kind of frame."""
-    return (lf.collect() if eager else lf).to_native()
 
 
 def dates_as_dates(lf: nw.LazyFrame[Any], column: str = "date") -> nw.LazyFrame[Any]:

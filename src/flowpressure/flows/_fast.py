@@ -199,7 +199,7 @@ def stored_fund_flows(
     (a callable taking each record batch), streams the batches to it and returns the row
     count, keeping memory flat for panels larger than RAM.
     """
-    from flowpressure.flows._common import to_lazy
+    from flowpressure.data._frames import to_lazy
     from flowpressure.flows._fund import absorbed_tna
 
     con = store.con

@@ -9,15 +9,8 @@ import narwhals as nw
 from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import ConfigError, DataError, SchemaError
-from flowpressure.flows._common import (
-    Freq,
-    dates_as_dates,
-    require,
-    step_number,
-    step_of,
-    to_lazy,
-    to_native,
-)
+from flowpressure.data._frames import to_lazy, to_native
+from flowpressure.flows._common import Freq, dates_as_dates, require, step_number, step_of
 
 __all__ = ["fund_flows"]
 

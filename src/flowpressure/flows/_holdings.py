@@ -9,7 +9,8 @@ import narwhals as nw
 import numpy as np
 from narwhals.typing import IntoFrameT
 
-from flowpressure.flows._common import Freq, require, step_number, to_lazy, to_native
+from flowpressure.data._frames import to_lazy, to_native
+from flowpressure.flows._common import Freq, require, step_number
 
 __all__ = ["holdings_flows", "portfolio_flows"]
 

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from flowpressure._errors import ConfigError, DataError, SchemaError
 from flowpressure.data import adjusted_returns
+from flowpressure.data._frames import to_polars
 
 __all__ = [
     "AssetSeries",
@@ -31,31 +32,8 @@ __all__ = [
 
 F64 = NDArray[np.float64]
 
+
 #: Columns read as dates wherever they appear.
-DATE_COLUMNS = frozenset({"date", "announce_date", "effective_date", "expiry", "earnings_date"})
-
-
-def to_polars(frame: Any, columns: list[str] | None = None, where: Any = None) -> pl.DataFrame:
-    """Collect any narwhals-compatible frame as a polars DataFrame (after an optional filter)."""
-    df = nw.from_native(frame)
-    lf = df.lazy() if isinstance(df, nw.DataFrame) else df
-    if where is not None:
-        lf = lf.filter(where)
-    if columns is not None:
-        lf = lf.select(columns)
-    out = lf.collect("polars").to_native()
-    assert isinstance(out, pl.DataFrame)
-    # Timestamps in date columns (pandas keeps dates as datetime64) become dates.
-    stamps = [
-        name
-        for name in out.columns
-        if name in DATE_COLUMNS and isinstance(out.schema[name], pl.Datetime)
-    ]
-    if stamps:
-        out = out.with_columns(pl.col(stamps).cast(pl.Date))
-    return out
-
-
 def require_columns(names: list[str], needed: tuple[str, ...], what: str) -> None:
     """Raise SchemaError naming the first column of ``needed`` that ``names`` lacks."""
     missing = [n for n in needed if n not in names]

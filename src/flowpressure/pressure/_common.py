@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
 
-import narwhals as nw
 import polars as pl
 
 from flowpressure._errors import ConfigError, SchemaError
+from flowpressure.data._frames import to_polars
 
 __all__ = ["as_date", "check_finite", "check_positive", "require", "to_polars"]
-
-_DATE_COLUMNS = frozenset({"date", "announce_date", "effective_date", "earnings_date", "expiry"})
-
-
-def to_polars(frame: Any, columns: list[str] | None = None, where: Any = None) -> pl.DataFrame:
-    """Collect any frame narwhals accepts as a polars DataFrame (after an optional filter).
-
-    Timestamp columns named like dates (pandas keeps dates as ``datetime64``) become dates.
-    """
-    df = nw.from_native(frame)
-    lf = df.lazy() if isinstance(df, nw.DataFrame) else df
-    if where is not None:
-        lf = lf.filter(where)
-    if columns is not None:
-        lf = lf.select(columns)
-    out = lf.collect("polars").to_native()
-    assert isinstance(out, pl.DataFrame)
-    stamps = [
-        n for n in out.columns if n in _DATE_COLUMNS and isinstance(out.schema[n], pl.Datetime)
-    ]
-    if stamps:
-        out = out.with_columns(pl.col(stamps).cast(pl.Date))
-    return out
 
 
 def require(frame: pl.DataFrame, what: str, *names: str) -> None:
