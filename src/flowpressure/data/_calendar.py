@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from flowpressure._errors import ConfigError
+from flowpressure.data._dates import as_date
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -104,10 +105,6 @@ def non_sessions(dates: Iterable[dt.date], name: str = DEFAULT_CALENDAR) -> list
     return [d.astype(object) for d in bad]
 
 
-def _as_date(value: dt.date | str) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
 def period_end_sessions(
     start: dt.date | str,
     end: dt.date | str,
@@ -126,7 +123,7 @@ def period_end_sessions(
     months = {"M": 1, "Q": 3, "Y": 12}
     if freq not in months:
         raise ConfigError(field="freq", expected="M, Q or Y", got=freq)
-    lo, hi = _as_date(start), _as_date(end)
+    lo, hi = as_date(start), as_date(end)
     days = sessions(lo, dt.date(hi.year + 1, 1, 31), name)
     out: list[dt.date] = []
     step = months[freq]
@@ -153,7 +150,7 @@ def third_fridays(
     >>> third_fridays("2019-01-01", "2019-06-30", months=(3, 4, 6))
     [datetime.date(2019, 3, 15), datetime.date(2019, 4, 18), datetime.date(2019, 6, 21)]
     """
-    lo, hi = _as_date(start), _as_date(end)
+    lo, hi = as_date(start), as_date(end)
     out: list[dt.date] = []
     for year in range(lo.year, hi.year + 1):
         for month in months:
@@ -178,7 +175,7 @@ def shift_sessions(date: dt.date | str, n: int, name: str = DEFAULT_CALENDAR) ->
     >>> shift_sessions("2024-04-01", -1)
     datetime.date(2024, 3, 28)
     """
-    day = _as_date(date)
+    day = as_date(date)
     pad = dt.timedelta(days=abs(n) * 2 + 14)
     days = sessions(day - pad, day + pad, name)
     target = np.datetime64(day, "D")
@@ -198,6 +195,6 @@ def last_sessions(period_end: dt.date | str, n: int, name: str = DEFAULT_CALENDA
     >>> last_sessions("2024-03-28", 3)
     [datetime.date(2024, 3, 26), datetime.date(2024, 3, 27), datetime.date(2024, 3, 28)]
     """
-    day = _as_date(period_end)
+    day = as_date(period_end)
     days = sessions(day - dt.timedelta(days=n * 2 + 14), day, name)
     return [d.astype(object) for d in days[-n:]]

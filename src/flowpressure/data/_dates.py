@@ -16,13 +16,17 @@ convert zones there; those two backends get the same rule written in their own S
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import narwhals as nw
+import numpy as np
 
-__all__ = ["DateFormat", "detect_format", "to_date_column"]
+from flowpressure._errors import ConfigError
+
+__all__ = ["DateFormat", "as_date", "detect_format", "to_date_column"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,36 @@ _FORMATS = (
         "2024-03-28T21:00:00+00:00",
     ),
 )
+
+
+def as_date(value: Any, field: str = "date") -> dt.date:
+    """Read one date given as a date, a timestamp, ``numpy.datetime64`` or ISO text.
+
+    A timestamp's time of day is dropped (callers pass dates stored as timestamps).
+
+    Raises
+    ------
+    ConfigError
+        ``value`` is missing or not a date; the message names ``field``.
+
+    Examples
+    --------
+    >>> as_date("2024-03-28"), as_date("2024-03-28 00:00:00")
+    (datetime.date(2024, 3, 28), datetime.date(2024, 3, 28))
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return value.astype("datetime64[D]").astype(object)  # type: ignore[no-any-return]
+    text = "" if value is None else str(value).strip()
+    if len(text) > 10 and text[10] in "T ":
+        text = text[:10]
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(field=field, expected="a date as YYYY-MM-DD", got=value) from None
 
 
 def detect_format(sample: str) -> DateFormat | None:

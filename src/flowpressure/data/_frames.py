@@ -7,9 +7,9 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from flowpressure._errors import ConfigError
+from flowpressure._errors import ConfigError, SchemaError
 
-__all__ = ["DATE_COLUMNS", "to_lazy", "to_native", "to_polars"]
+__all__ = ["DATE_COLUMNS", "require", "to_lazy", "to_native", "to_polars"]
 
 #: Column names that hold dates in the project's panels.
 DATE_COLUMNS = frozenset({"date", "announce_date", "effective_date", "earnings_date", "expiry"})
@@ -64,3 +64,16 @@ def to_polars(frame: Any, columns: list[str] | None = None, where: Any = None) -
     if stamps:
         out = out.with_columns(pl.col(stamps).cast(pl.Date))
     return out
+
+
+def require(lf: nw.LazyFrame[Any], kind: str, *names: str) -> list[str]:
+    """Raise SchemaError naming the first missing column; return the columns present."""
+    present = list(lf.collect_schema().names())
+    missing = [n for n in names if n not in present]
+    if missing:
+        raise SchemaError(
+            f"{kind} panel: missing column {missing[0]!r}; frame has {present}",
+            field=missing[0],
+            expected=", ".join(names),
+        )
+    return present

@@ -15,23 +15,12 @@ import numpy as np
 from narwhals.typing import IntoFrameT
 from numpy.typing import NDArray
 
-from flowpressure._errors import ConfigError, DataError, SchemaError
+from flowpressure._errors import ConfigError, DataError
+from flowpressure.data._frames import require
 from flowpressure.data._frames import to_lazy as _lazy
 from flowpressure.data._frames import to_native as _native
 
 __all__ = ["adjusted_returns", "adv", "price_matrix", "rolling_adv"]
-
-
-def _need(lf: nw.LazyFrame[Any], *names: str) -> list[str]:
-    present = list(lf.collect_schema().names())
-    missing = [n for n in names if n not in present]
-    if missing:
-        raise SchemaError(
-            f"prices panel: missing column {missing[0]!r}; frame has {present}",
-            field=missing[0],
-            expected=", ".join(names),
-        )
-    return present
 
 
 def adjusted_returns(prices: IntoFrameT) -> IntoFrameT:
@@ -62,7 +51,7 @@ def adjusted_returns(prices: IntoFrameT) -> IntoFrameT:
     [(0.02, 0.02), (-0.019608, -0.009804)]
     """
     lf, eager = _lazy(prices)
-    present = _need(lf, "asset_id", "date", "close")
+    present = require(lf, "prices", "asset_id", "date", "close")
     split = nw.col("split_factor") if "split_factor" in present else nw.lit(1.0)
     div = nw.col("dividend") if "dividend" in present else nw.lit(0.0)
     prev = nw.col("close").shift(1).over("asset_id", order_by="date")
@@ -91,7 +80,7 @@ def rolling_adv(prices: IntoFrameT, window: int = 20) -> IntoFrameT:
     if window < 1:
         raise ConfigError(field="window", expected="a whole number of sessions >= 1", got=window)
     lf, eager = _lazy(prices)
-    _need(lf, "asset_id", "date", "close", "volume")
+    require(lf, "prices", "asset_id", "date", "close", "volume")
     out = lf.with_columns(
         adv_shares=nw.col("volume").rolling_mean(window).over("asset_id", order_by="date"),
         adv_dollars=(nw.col("volume") * nw.col("close"))
@@ -141,7 +130,7 @@ def adv(
         raise ConfigError(field="window", expected="a whole number of sessions >= 1", got=window)
     end = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
     lf, _ = _lazy(prices)
-    _need(lf, "asset_id", "date", "close", "volume")
+    require(lf, "prices", "asset_id", "date", "close", "volume")
     recent = (
         lf.filter((nw.col("date") <= nw.lit(end)) & ~nw.col("volume").is_null())
         .with_columns(_rank=nw.col("date").rank("ordinal", descending=True).over("asset_id"))
@@ -195,7 +184,7 @@ def price_matrix(
     import polars as pl
 
     lf, _ = _lazy(prices)
-    _need(lf, "asset_id", "date", value)
+    require(lf, "prices", "asset_id", "date", value)
     table = lf.select("asset_id", "date", value).collect().to_arrow()
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)

@@ -6,8 +6,7 @@ import narwhals as nw
 from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import SchemaError
-from flowpressure.data._frames import to_lazy, to_native
-from flowpressure.flows._common import require
+from flowpressure.data._frames import require, to_lazy, to_native
 
 __all__ = ["aggregate_flow"]
 

@@ -8,8 +8,7 @@ import narwhals as nw
 from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import ConfigError
-from flowpressure.data._frames import to_lazy, to_native
-from flowpressure.flows._common import require
+from flowpressure.data._frames import require, to_lazy, to_native
 
 __all__ = ["cumulative_flows", "flow_lead_lag", "flow_streaks", "flow_totals", "flow_zscores"]
 

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 import narwhals as nw
 
-from flowpressure._errors import ConfigError, SchemaError
+from flowpressure._errors import ConfigError
+from flowpressure.data._dates import as_date
 from flowpressure.data._frames import to_lazy
 
 Freq = Literal["D", "M", "Q", "A"]
@@ -35,19 +36,6 @@ def dates_as_dates(lf: nw.LazyFrame[Any], column: str = "date") -> nw.LazyFrame[
     return lf
 
 
-def require(lf: nw.LazyFrame[Any], kind: str, *names: str) -> list[str]:
-    """Raise SchemaError naming the first missing column; return the columns present."""
-    present = list(lf.collect_schema().names())
-    missing = [n for n in names if n not in present]
-    if missing:
-        raise SchemaError(
-            f"{kind} panel: missing column {missing[0]!r}; frame has {present}",
-            field=missing[0],
-            expected=", ".join(names),
-        )
-    return present
-
-
 def period_number(date: nw.Expr, freq: Freq) -> nw.Expr:
     """Consecutive integer per period (months since year 0 for ``"M"``, and so on).
 
@@ -69,21 +57,13 @@ def session_number(lf: nw.LazyFrame[Any], column: str, calendar: str) -> nw.Expr
     from flowpressure.data import sessions
 
     values = lf.select(nw.col(column)).unique().collect()[column].to_list()
-    dates = sorted({_as_date(v) for v in values if v is not None})
+    dates = sorted({as_date(v) for v in values if v is not None})
     if not dates:
         return nw.lit(None, dtype=nw.Int64)
     days = sessions(dates[0], dates[-1], calendar)
     ordinal = {d.astype(object): i for i, d in enumerate(days)}
     mapping = {d: ordinal[d] for d in dates if d in ordinal}
     return nw.col(column).cast(nw.Date).replace_strict(mapping, default=None, return_dtype=nw.Int64)
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def step_number(lf: nw.LazyFrame[Any], freq: Freq, calendar: str) -> nw.Expr:

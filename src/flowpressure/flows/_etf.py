@@ -8,8 +8,8 @@ import narwhals as nw
 from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import ConfigError
-from flowpressure.data._frames import to_lazy, to_native
-from flowpressure.flows._common import dates_as_dates, require, step_number
+from flowpressure.data._frames import require, to_lazy, to_native
+from flowpressure.flows._common import dates_as_dates, step_number
 
 __all__ = ["etf_flows"]
 

@@ -9,8 +9,9 @@ import narwhals as nw
 from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import ConfigError, DataError, SchemaError
-from flowpressure.data._frames import to_lazy, to_native
-from flowpressure.flows._common import Freq, dates_as_dates, require, step_number, step_of
+from flowpressure.data._dates import as_date
+from flowpressure.data._frames import require, to_lazy, to_native
+from flowpressure.flows._common import Freq, dates_as_dates, step_number, step_of
 
 __all__ = ["fund_flows"]
 
@@ -191,16 +192,16 @@ def absorbed_tna(
     )
     by_target: dict[str, list[tuple[dt.date, float]]] = {}
     for fund, date, tna in history:
-        by_target.setdefault(str(fund), []).append((_day(date), float(tna)))
+        by_target.setdefault(str(fund), []).append((as_date(date), float(tna)))
     acquirer_rows = {
-        (str(f), _day(d))
+        (str(f), as_date(d))
         for f, d in lf.filter(nw.col("fund_id").is_in(sorted({str(r[1]) for r in rows})))
         .select("fund_id", "date")
         .collect()
         .rows()
     }
     total: dict[tuple[str, dt.date], float] = {}
-    for target, acquirer, when in sorted((str(a), str(b), _day(c)) for a, b, c in rows):
+    for target, acquirer, when in sorted((str(a), str(b), as_date(c)) for a, b, c in rows):
         key = {"target_id": target, "acquirer_id": acquirer, "date": when}
         before = [(d, t) for d, t in by_target.get(target, []) if d < when]
         if not before:
@@ -221,11 +222,3 @@ def absorbed_tna(
             )
         total[(acquirer, when)] = total.get((acquirer, when), 0.0) + last_tna
     return total
-
-
-def _day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])

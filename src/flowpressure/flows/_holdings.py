@@ -9,8 +9,9 @@ import narwhals as nw
 import numpy as np
 from narwhals.typing import IntoFrameT
 
-from flowpressure.data._frames import to_lazy, to_native
-from flowpressure.flows._common import Freq, require, step_number
+from flowpressure.data._dates import as_date
+from flowpressure.data._frames import require, to_lazy, to_native
+from flowpressure.flows._common import Freq, step_number
 
 __all__ = ["holdings_flows", "portfolio_flows"]
 
@@ -215,21 +216,13 @@ def _priced_on(h: nw.LazyFrame[Any], calendar: str) -> nw.Expr:
     from flowpressure.data import sessions
 
     values = h.select(nw.col("date")).unique().collect()["date"].to_list()
-    dates = sorted({_day(v) for v in values if v is not None})
+    dates = sorted({as_date(v) for v in values if v is not None})
     if not dates:
         return nw.col("date")
     days = sessions(dates[0] - dt.timedelta(days=10), dates[-1], calendar)
     idx = np.searchsorted(days, np.array(dates, dtype="datetime64[D]"), side="right") - 1
     mapping = {d: days[i].astype(object) for d, i in zip(dates, idx, strict=True) if i >= 0}
     return nw.col("date").cast(nw.Date).replace_strict(mapping, default=None, return_dtype=nw.Date)
-
-
-def _day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def portfolio_flows(flows: IntoFrameT, groups: Any, *, group: str = "group") -> IntoFrameT:

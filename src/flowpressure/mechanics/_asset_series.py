@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from flowpressure._errors import ConfigError, DataError, SchemaError
 from flowpressure.data import adjusted_returns
+from flowpressure.data._dates import as_date as read_date
 from flowpressure.data._frames import to_polars
 
 __all__ = [
@@ -53,16 +54,7 @@ def as_date(value: dt.date | str | None, field: str = "as_of") -> dt.date | None
     >>> as_date("2024-03-28")
     datetime.date(2024, 3, 28)
     """
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(field=field, expected="a date as YYYY-MM-DD", got=value) from None
+    return None if value is None else read_date(value, field)
 
 
 def to_date(value: dt.date | str, field: str) -> dt.date:

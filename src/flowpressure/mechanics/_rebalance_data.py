@@ -11,25 +11,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flowpressure._errors import ConfigError, DataError, SchemaError
+from flowpressure.data._dates import as_date
 
 __all__ = ["PriceArrays", "check_rows", "flow_array", "unit_prices"]
 
 F64 = NDArray[np.float64]
 D64 = NDArray[np.datetime64]
 B1 = NDArray[np.bool_]
-
-
-def _day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, np.datetime64):
-        return value.astype("datetime64[D]").astype(object)  # type: ignore[no-any-return]
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ConfigError(field="date", expected="an ISO date YYYY-MM-DD", got=value) from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -228,8 +216,8 @@ class PriceArrays:
         close = self.close if same else self.close[:, cols]
         keep = ~np.all(np.isnan(close), axis=1) if np.isnan(close).any() else None
         if start is not None or end is not None:
-            lo = np.datetime64(_day(start), "D") if start is not None else self.dates[0]
-            hi = np.datetime64(_day(end), "D") if end is not None else self.dates[-1]
+            lo = np.datetime64(as_date(start), "D") if start is not None else self.dates[0]
+            hi = np.datetime64(as_date(end), "D") if end is not None else self.dates[-1]
             inside = (self.dates >= lo) & (self.dates <= hi)
             keep = inside if keep is None else keep & inside
         if keep is not None and not keep.any():
@@ -366,7 +354,7 @@ def check_rows(dates: D64, schedule: str, every: int | None, calendar: str | Non
         return mask
     from flowpressure.data import sessions
 
-    first, last = _day(dates[0]), _day(dates[-1])
+    first, last = as_date(dates[0]), as_date(dates[-1])
     known = sessions(first, dt.date(last.year + 1, 1, 31), calendar)
     key = _period_key(known, schedule)
     ends = known[:-1][key[:-1] != key[1:]]
@@ -430,8 +418,8 @@ def flow_array(flows: Any, dates: D64) -> F64:
                 expected="date, flow",
             )
         pairs = list(zip(eager["date"].to_list(), eager["flow"].to_list(), strict=True))
-    for when, amount in sorted(pairs, key=lambda kv: _day(kv[0])):
-        day = _day(when)
+    for when, amount in sorted(pairs, key=lambda kv: as_date(kv[0])):
+        day = as_date(when)
         value = float(amount) if amount is not None else float("nan")
         if not np.isfinite(value):
             raise DataError(

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from flowpressure._errors import ConfigError, DataError
+from flowpressure.data._dates import as_date
 from flowpressure.mechanics._rebalance_data import PriceArrays
 from flowpressure.mechanics._rebalance_rules import parse_targets
 
@@ -355,7 +356,7 @@ def estimate_pension_flows(
     index = _total_return_index(pa)
     complete = np.flatnonzero(~np.isnan(index).any(axis=1))
     if as_of is not None:
-        limit = np.datetime64(_as_date(as_of), "D")
+        limit = np.datetime64(_as_of_date(as_of), "D")
         complete = complete[pa.dates[complete] <= limit]
     if complete.size == 0:
         raise DataError(
@@ -414,10 +415,5 @@ def estimate_pension_flows(
     return PensionEstimate(when, float(aum), weights, the_assumptions, out)
 
 
-def _as_date(value: dt.date | str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(field="as_of", expected="an ISO date YYYY-MM-DD", got=value) from None
+def _as_of_date(value: dt.date | str) -> dt.date:
+    return as_date(value, "as_of")

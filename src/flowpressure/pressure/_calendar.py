@@ -24,23 +24,13 @@ from typing import Any
 import polars as pl
 
 from flowpressure._errors import ConfigError
+from flowpressure.mechanics._calendar_events import EVENT_COLUMNS
 from flowpressure.pressure._common import as_date, require, to_polars
 
 __all__ = ["CALENDAR_COLUMNS", "flow_calendar"]
 
 #: Columns of a flow calendar, in order.
-CALENDAR_COLUMNS: tuple[str, ...] = (
-    "date",
-    "family",
-    "asset_id",
-    "dollars",
-    "shares",
-    "days_of_adv",
-    "notes",
-    "window_start",
-    "window_end",
-    "status",
-)
+CALENDAR_COLUMNS: tuple[str, ...] = (*EVENT_COLUMNS, "window_start", "window_end", "status")
 
 
 def _frame(rows: list[dict[str, Any]], family: str) -> pl.DataFrame:

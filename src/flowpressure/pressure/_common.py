@@ -8,6 +8,7 @@ import math
 import polars as pl
 
 from flowpressure._errors import ConfigError, SchemaError
+from flowpressure.data._dates import as_date as read_date
 from flowpressure.data._frames import to_polars
 
 __all__ = ["as_date", "check_finite", "check_positive", "require", "to_polars"]
@@ -26,16 +27,7 @@ def require(frame: pl.DataFrame, what: str, *names: str) -> None:
 
 def as_date(value: dt.date | str | None, field: str) -> dt.date | None:
     """Read an ISO date (or pass a date through); ``None`` stays ``None``."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(field=field, expected="a date as YYYY-MM-DD", got=value) from None
+    return None if value is None else read_date(value, field)
 
 
 def check_finite(value: float, field: str) -> float:
