@@ -82,8 +82,12 @@ def test_price_change_linear_in_inflow_and_m_is_one_over_zeta(
     a = mixed_fund_multiplier(f, theta, shares, price)
     b = mixed_fund_multiplier(k * f, theta, shares, price)
     zeta = 1 - theta
-    # linear: Δp(k f) = k Δp(f)
-    assert b.price_after - price == pytest.approx(k * (a.price_after - price), rel=1e-9, abs=1e-12)
+    # linear: Δp(k f) = k Δp(f). Each price_after carries one rounding of size ulp(price),
+    # which the subtraction exposes when Δp is tiny against p (e.g. p = 8192, Δp = 1e-3).
+    rounding = 4 * (1 + k) * math.ulp(max(price, a.price_after, b.price_after))
+    assert b.price_after - price == pytest.approx(
+        k * (a.price_after - price), rel=1e-9, abs=rounding
+    )
     # p = f / zeta with f the equity inflow as a fraction of the market
     assert a.price_change == pytest.approx(a.flow_fraction / zeta, rel=1e-9, abs=1e-15)
     assert a.price_change == pytest.approx(inelastic_price_change(a.flow_fraction, zeta), abs=1e-12)
