@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: help setup demo test lint typecheck pytest bench lock clean
+.PHONY: help setup browser demo test lint typecheck pytest bench lock clean
 
 help:
 	@echo "make demo   set up, ingest the embedded sample into build/demo.duckdb, then flows, pension, index demand, multiplier"
@@ -20,7 +20,16 @@ help:
 	@echo "make bench  set up, then run benchmarks/ (slow; not part of make test)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (needs the package registry)"
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# The dashboard and report tests drive Debian's Chromium (Playwright cannot download its own
+# browser here). These machines run as root; elsewhere install `chromium` yourself.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and cannot be installed here (needs root and apt-get)" >&2; exit 1; fi; }
 
 # uv comes from pip when it is missing (run as `python3 -m uv`, so no PATH or shim is needed);
 # it never downloads a Python (UV_PYTHON_DOWNLOADS=never): the venv uses $(PYTHON).
