@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "flowpressure"
-ORDER = ["data", "flows", "mechanics", "pressure", "cli", "service", "report"]
-RANK = {"data": 0, "flows": 1, "mechanics": 2, "pressure": 3, "cli": 4, "service": 4, "report": 4}
+ORDER = ["data", "flows", "mechanics", "pressure", "report", "service", "cli"]
+# The report reads the four computing layers; the service may embed the report; the CLI sits on top.
+RANK = {"data": 0, "flows": 1, "mechanics": 2, "pressure": 3, "report": 4, "service": 5, "cli": 6}
 
 
 def imported_layers(path: Path) -> set[str]:

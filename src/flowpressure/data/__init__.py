@@ -18,6 +18,7 @@ from flowpressure.data._calendar import (
 )
 from flowpressure.data._loaders import load_file, scan_file
 from flowpressure.data._market import adjusted_returns, adv, price_matrix, rolling_adv
+from flowpressure.data._reader import StoreReader
 from flowpressure.data._schema import KINDS, SCHEMAS, Column, PanelSchema, get_schema
 from flowpressure.data._securities import SecurityMaster, cusip_check_digit
 from flowpressure.data._store import (
@@ -42,6 +43,7 @@ __all__ = [
     "SCHEMAS",
     "SecurityMaster",
     "Store",
+    "StoreReader",
     "adjusted_returns",
     "adv",
     "cusip_check_digit",

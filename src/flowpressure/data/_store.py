@@ -22,6 +22,7 @@ import duckdb
 from flowpressure._errors import ConfigError, OverlapError, StoreError, format_key
 from flowpressure.data._calendar import DEFAULT_CALENDAR
 from flowpressure.data._loaders import quote_ident, scan_file
+from flowpressure.data._locking import connect
 from flowpressure.data._schema import KINDS, PanelSchema, get_schema
 from flowpressure.data._validate import validate
 
@@ -115,6 +116,10 @@ class Store:
         DuckDB's memory cap, e.g. ``"2GB"``; past it DuckDB spills to disk, so files larger
         than memory ingest without running out of it. ``None`` keeps DuckDB's default (80 %
         of RAM).
+    lock_wait
+        Seconds to wait while another process holds the file (DuckDB allows one writer or
+        many readers). A writer that waits asks cooperating readers, such as the service's
+        :class:`StoreReader`, to let go; see :mod:`flowpressure.data._locking`.
 
     Examples
     --------
@@ -137,6 +142,7 @@ class Store:
         *,
         read_only: bool = False,
         memory_limit: str | None = None,
+        lock_wait: float = 60.0,
     ) -> None:
         self.path = Path(path) if path is not None else default_db_path()
         self.read_only = read_only
@@ -150,7 +156,10 @@ class Store:
         if memory_limit:
             config["memory_limit"] = memory_limit
         try:
-            self.con = duckdb.connect(target, read_only=read_only, config=config)
+            if target == ":memory:":
+                self.con = duckdb.connect(target, config=config)
+            else:
+                self.con = connect(self.path, read_only=read_only, config=config, wait=lock_wait)
         except duckdb.Error as exc:
             raise StoreError(
                 f"cannot open store {target!r}: {str(exc).splitlines()[0]}",
@@ -161,6 +170,15 @@ class Store:
         self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self._ensure_provenance()
+
+    @classmethod
+    def _over(cls, con: duckdb.DuckDBPyConnection, path: Path) -> Store:
+        """Wrap an open connection (or cursor) that someone else manages as a read-only Store."""
+        store = cls.__new__(cls)
+        store.path = path
+        store.read_only = True
+        store.con = con
+        return store
 
     # context management -------------------------------------------------------------
     def __enter__(self) -> Store:
