@@ -75,8 +75,6 @@ def bs_gamma(
     >>> round(float(bs_gamma(100.0, 100.0, 1.0, 0.2)), 6)
     0.019848
     """
-    from scipy.stats import norm
-
     s = np.asarray(spot, dtype=np.float64)
     k = np.asarray(strike, dtype=np.float64)
     tt = np.asarray(t, dtype=np.float64)
@@ -85,7 +83,8 @@ def bs_gamma(
     q = np.asarray(dividend_yield, dtype=np.float64)
     sd = v * np.sqrt(tt)
     d1 = (np.log(s / k) + (r - q + 0.5 * v * v) * tt) / sd
-    out: F64 = np.exp(-q * tt) * norm.pdf(d1) / (s * sd)
+    pdf = np.exp(-0.5 * d1 * d1) / np.sqrt(2.0 * np.pi)  # the standard normal density
+    out: F64 = np.exp(-q * tt) * pdf / (s * sd)
     return out
 
 
