@@ -94,6 +94,8 @@ def fund_flows(
     """
     if timing not in ("end", "start"):
         raise ConfigError(field="timing", expected="'end' or 'start'", got=timing)
+    if freq not in ("D", "M", "Q", "A"):
+        raise ConfigError(field="freq", expected="D, M, Q or A", got=freq)
     from flowpressure.data import Store
 
     if isinstance(frame, Store):
@@ -104,6 +106,26 @@ def fund_flows(
         )
     lf, eager = to_lazy(frame)
     present = require(lf, "fund", "fund_id", "date", "tna")
+    if eager and ("ret_total" in present or "ret" in present):
+        # eager polars/pandas: one pass over key-ordered arrays when the frame allows it
+        from flowpressure.flows._eager import eager_fund_flows
+
+        if validate_input:
+            from flowpressure.data import validate
+
+            frame = validate(frame, "fund", calendar=calendar, check_sessions=False)
+            lf, _ = to_lazy(frame)
+            validate_input = False
+        out = eager_fund_flows(
+            frame,
+            timing=timing,
+            ret_col="ret_total" if "ret_total" in present else "ret",
+            freq=freq,
+            calendar=calendar,
+            absorbed=absorbed_tna(lf, mergers, freq, calendar),
+        )
+        if out is not None:
+            return out  # type: ignore[no-any-return]
     lf = dates_as_dates(lf)
     if validate_input:
         from flowpressure.data import validate
