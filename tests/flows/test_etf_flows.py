@@ -151,3 +151,20 @@ def test_real_etf_file_shares_and_aum_agree_and_stale_counts_show() -> None:
     spy = out.filter((pl.col("fund_id") == "SPY") & (pl.col("date") >= D(2022, 8, 5)))
     assert set(spy["shares_outstanding"].to_list()) == {910.38e6}
     assert "stale_shares" in spy["flow_note"].to_list()
+
+
+def test_all_null_optional_columns_fall_back_like_absent_ones() -> None:
+    """A stored panel keeps absent optional columns as nulls; they must not void flow_aum."""
+    etf = sample.load("etf")
+    padded = etf.with_columns(
+        *(
+            pl.lit(None, dtype=pl.Float64).alias(c)
+            for c in ("ret", "ret_total", "aum")
+            if c not in etf.columns
+        )
+    )
+    for kind in ("price", "total"):
+        plain = etf_flows(etf, return_kind=kind)
+        got = etf_flows(padded, return_kind=kind)
+        assert got["flow_aum"].null_count() == plain["flow_aum"].null_count() < etf.height
+        assert (got["flow_aum"] - plain["flow_aum"]).abs().max() < 1e-6

@@ -61,7 +61,8 @@ def etf_flows(
     -----
     From shares: :math:`F_t = (SO_t - SO_{t-1})\,NAV_t`,
     :math:`f_t = F_t / (SO_{t-1} NAV_{t-1})`, units :math:`\Delta SO_t / u`.
-    From AUM (``aum`` column, else :math:`SO \cdot NAV`) and return :math:`R_t`:
+    From AUM (``aum`` column, else :math:`SO \cdot NAV`) and return :math:`R_t` (``ret`` or
+    ``ret_total``, else the NAV return; a null in any of them falls back on that row alone):
 
     .. math:: F^{AUM}_t = AUM_t - AUM_{t-1}(1 + R_t) + [\text{total}]\,AUM_{t-1} D_t / NAV_{t-1}
 
@@ -117,16 +118,19 @@ def etf_flows(
         lag(nw.col("shares_outstanding")).alias("_prev_reported"),
     )
     dist = nw.col("distribution").fill_null(0.0) if "distribution" in present else nw.lit(0.0)
-    aum = nw.col("aum") if "aum" in present else nw.col("_so") * nw.col("nav")
+    # A null in an optional column (a store keeps absent columns as nulls) falls back, row by
+    # row, to what the column's absence would give: SO x NAV, the NAV return.
+    so_nav = nw.col("_so") * nw.col("nav")
+    aum = nw.coalesce(nw.col("aum"), so_nav) if "aum" in present else so_nav
     lf = lf.with_columns(aum.alias("_aum")).with_columns(lag(nw.col("_aum")).alias("_prev_aum"))
     prev_nav, prev_aum = nw.col("_prev_nav"), nw.col("_prev_aum")
     if return_kind == "price":
-        ret = nw.col("ret") if "ret" in present else nw.col("nav") / prev_nav - 1
+        nav_ret = nw.col("nav") / prev_nav - 1
+        ret = nw.coalesce(nw.col("ret"), nav_ret) if "ret" in present else nav_ret
         add_back: nw.Expr = nw.lit(0.0)
     else:
-        ret = (
-            nw.col("ret_total") if "ret_total" in present else (nw.col("nav") + dist) / prev_nav - 1
-        )
+        nav_total = (nw.col("nav") + dist) / prev_nav - 1
+        ret = nw.coalesce(nw.col("ret_total"), nav_total) if "ret_total" in present else nav_total
         add_back = prev_aum * dist / prev_nav
     d_so = nw.col("_so") - nw.col("_prev_so")
     # Runs of an unchanged reported share count, numbered within each fund.
