@@ -15,7 +15,7 @@ export UV_NO_PROGRESS := 1
 .PHONY: help setup browser demo test lint typecheck pytest bench lock clean
 
 help:
-	@echo "make demo   set up, ingest the embedded sample into build/demo.duckdb, then flows, pension, index demand, multiplier"
+	@echo "make demo   set up, ingest the embedded sample into build/demo.duckdb, show flows, pension, index demand, multiplier, write build/report.html"
 	@echo "make test   set up, then ruff + mypy + pytest (doctests included)"
 	@echo "make bench  set up, then run benchmarks/ (slow; not part of make test)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml (needs the package registry)"
@@ -37,7 +37,7 @@ UV := $(PYTHON) -m uv
 $(STAMP): requirements.lock pyproject.toml
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	@test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
-	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
@@ -59,6 +59,8 @@ demo: setup
 	$(BIN)/flowpressure index-demand index_events --db build/demo.duckdb --prices prices --indexed-assets 1.5e13
 	@echo; echo "== how far \$$1 of inflow moves prices in an inelastic market (seed 002)"
 	$(BIN)/flowpressure multiplier --inflow 1 --theta 0.8 --shares 80 --price 1
+	@echo; echo "== the report: the four questions (source, mechanism, timing, absorption) with charts"
+	$(BIN)/flowpressure report --db build/demo.duckdb -o build/report.html
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -91,9 +91,17 @@ def _root(
 
 
 def _register() -> None:
-    from flowpressure.cli import _flows, _ingest, _mechanics, _pressure, _rebalance, _sample
+    from flowpressure.cli import (
+        _flows,
+        _ingest,
+        _mechanics,
+        _pressure,
+        _rebalance,
+        _report,
+        _sample,
+    )
 
-    for module in (_ingest, _sample, _flows, _rebalance, _mechanics, _pressure):
+    for module in (_ingest, _sample, _flows, _rebalance, _mechanics, _pressure, _report):
         module.register(app)
 
 
