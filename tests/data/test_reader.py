@@ -68,7 +68,7 @@ def test_reader_sees_an_ingest_from_another_process_without_reopening_by_hand(
         assert proc.returncode == 0, err
         assert out.strip() == "15"
         assert count_funds(reader) == 15
-        assert reader.reopened == 2
+        assert reader.generation == 2  # opened again after the writer
 
 
 def test_reads_in_threads_during_an_ingest_all_succeed(db: Path, tmp_path: Path) -> None:

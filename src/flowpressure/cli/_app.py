@@ -99,9 +99,10 @@ def _register() -> None:
         _rebalance,
         _report,
         _sample,
+        _serve,
     )
 
-    for module in (_ingest, _sample, _flows, _rebalance, _mechanics, _pressure, _report):
+    for module in (_ingest, _sample, _flows, _rebalance, _mechanics, _pressure, _report, _serve):
         module.register(app)
 
 

@@ -59,7 +59,16 @@ class StoreReader:
         self._closed = False
         self._cond = threading.Condition()
         self._watcher: threading.Thread | None = None
-        self.reopened = 0  # how many times the file was (re)opened; for diagnostics and tests
+        self._opens = 0
+
+    @property
+    def generation(self) -> int:
+        """How many times the file has been opened: it grows after every writer got in.
+
+        Two reads that see the same generation saw the same committed data, so a caller may
+        keep results derived from the store until the generation changes.
+        """
+        return self._opens
 
     # the connection -------------------------------------------------------------------
     def _open(self) -> duckdb.DuckDBPyConnection | None:
@@ -77,7 +86,7 @@ class StoreReader:
                 expected="a DuckDB file this process can open",
             ) from None
         con.execute("SET enable_progress_bar = false")
-        self.reopened += 1
+        self._opens += 1
         return con
 
     def _release_if_idle(self) -> None:
