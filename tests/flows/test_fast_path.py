@@ -73,3 +73,43 @@ def test_small_batches_carry_state_across_boundaries(store: Store) -> None:
     assert isinstance(small, pl.DataFrame)
     big = fund_flows(store).pl()
     assert small["flow"].equals(big["flow"])
+
+
+def test_columns_the_store_keeps_empty_come_back_as_nulls(tmp_path: Path) -> None:
+    """A file without ret_total, distribution or category leaves them all-null in the store."""
+    fund = sample.load("fund").select("fund_id", "date", "tna", "ret")
+    path = tmp_path / "thin.parquet"
+    fund.write_parquet(path)
+    with Store(tmp_path / "s.duckdb") as s:
+        s.ingest("fund", path)
+        fast = compare(s)
+        for name in ("ret_total", "distribution", "category"):
+            assert fast[name].null_count() == fast.height
+        assert note_counts(fast) == {"birth": 100, "gap": 1}
+
+
+def test_ret_total_missing_on_some_rows_falls_back_to_ret_on_those_rows(tmp_path: Path) -> None:
+    fund = sample.load("fund")
+    early = pl.col("date") < pl.date(2005, 1, 1)
+    partial = fund.with_columns(ret_total=pl.when(early).then(None).otherwise("ret_total"))
+    path = tmp_path / "partial.parquet"
+    partial.write_parquet(path)
+    with Store(tmp_path / "s.duckdb") as s:
+        s.ingest("fund", path)
+        fast = compare(s)  # the store's pass and the generic window agree
+    eager = fund_flows(partial)
+    assert eager.select("fund_id", "date", "flow").equals(
+        fund_flows(partial.lazy()).collect().select("fund_id", "date", "flow")
+    )
+    # rows before 2005 are measured with ret, later rows with ret_total
+    by_ret = fund_flows(fund.drop("ret_total"))
+    by_total = fund_flows(fund)
+    for frame in (fast.sort("fund_id", "date"), eager.sort("fund_id", "date")):
+        flow = frame["flow"]
+        want = pl.select(
+            pl.when(fund.sort("fund_id", "date")["date"] < pl.date(2005, 1, 1))
+            .then(by_ret.sort("fund_id", "date")["flow"])
+            .otherwise(by_total.sort("fund_id", "date")["flow"])
+        ).to_series()
+        assert ((flow - want).abs().fill_null(0.0) < 1e-6).all()
+        assert (flow.is_null() == want.is_null()).all()

@@ -28,6 +28,10 @@ __all__ = ["NOTE_VALUES", "OrderError", "fund_flow_batches"]
 NOTE_VALUES = pa.array(["birth", "gap", "merger"], type=pa.string())
 
 
+#: The return column the pass reads when ret_total is filled on some rows only.
+_RET = "__fp_ret"
+
+
 class OrderError(DataError):
     """The stored rows are not in (fund_id, date) order; the caller reads them sorted."""
 
@@ -204,13 +208,30 @@ def stored_fund_flows(
 
     con = store.con
     table = store.table("fund")
-    nulls = con.sql("SELECT count(ret_total), count(ret), count(*) FROM fund").fetchall()[0]
-    ret = "ret_total" if nulls[0] == nulls[2] else "ret"
-    if nulls[0] != nulls[2] and nulls[1] != nulls[2]:
-        raise DataError(field="ret_total", expected="ret_total or ret on every stored row")
+    names, types = table.columns, table.types
+    counts = con.sql(
+        "SELECT count(*), " + ", ".join(f'count("{c}")' for c in names) + " FROM fund"
+    ).fetchall()[0]
+    total, filled = counts[0], dict(zip(names, counts[1:], strict=True))
+    # ret_total where a row has it, else ret, as the generic path reads them
+    ret = (
+        "ret_total" if filled["ret_total"] == total else "ret" if not filled["ret_total"] else None
+    )
+    if ret is None or filled[ret] != total:
+        ret = _RET
+        full = con.sql('SELECT count(coalesce("ret_total", "ret")) FROM fund').fetchall()[0][0]
+        if full != total:
+            raise DataError(field="ret_total", expected="ret_total or ret on every stored row")
     lf, _ = to_lazy(table)
     absorbed = absorbed_tna(lf, mergers, freq, calendar)
-    cols = ", ".join(f'"{c}"' for c in table.columns)
+    # A column the store keeps for the schema but that holds no value at all is not read:
+    # a typed NULL costs nothing to produce, while scanning it costs as much as real data.
+    cols = ", ".join(
+        f'"{c}"' if filled[c] or not total else f'CAST(NULL AS {t}) AS "{c}"'
+        for c, t in zip(names, types, strict=True)
+    )
+    if ret == _RET:
+        cols += f', coalesce("ret_total", "ret") AS "{_RET}"'
     query = f"SELECT {cols} FROM fund"
 
     def run(sql: str) -> Any:
@@ -229,6 +250,8 @@ def stored_fund_flows(
             absorbed=absorbed,
             ret_column=ret,
         )
+        if ret == _RET:  # the helper column is not part of the result
+            batches = (b.drop_columns([_RET]) for b in batches)
         if sink is None:
             return pa.Table.from_batches(list(batches))
         rows = 0

@@ -68,7 +68,8 @@ def fund_flows(
 
     Notes
     -----
-    ``R`` is ``ret_total`` when present (reinvested distributions), else ``ret``. End timing:
+    ``R`` is ``ret_total`` when present (reinvested distributions), else ``ret``; a row whose
+    ``ret_total`` is null (a store keeps an absent column as nulls) takes its ``ret``. End timing:
 
     .. math:: F_t = TNA_t - TNA_{t-1}(1 + R_t), \qquad f_t = F_t / TNA_{t-1}
 
@@ -138,7 +139,12 @@ def fund_flows(
             field="ret_total",
             expected="ret_total or ret",
         )
-    R = nw.col(ret_col)
+    # ret_total where a row has it, else ret (a store keeps an absent column as nulls)
+    R = (
+        nw.coalesce(nw.col("ret_total"), nw.col("ret"))
+        if {"ret", "ret_total"} <= set(present)
+        else nw.col(ret_col)
+    )
     lf = lf.with_columns(step_number(lf, freq, calendar).alias("_step"))
     # One window for both lags: backends sort each partition once.
     lf = lf.with_columns(
