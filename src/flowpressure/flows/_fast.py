@@ -208,7 +208,7 @@ def stored_fund_flows(
 
     con = store.con
     table = store.table("fund")
-    names, types = table.columns, table.types
+    names = table.columns
     counts = con.sql(
         "SELECT count(*), " + ", ".join(f'count("{c}")' for c in names) + " FROM fund"
     ).fetchall()[0]
@@ -225,14 +225,31 @@ def stored_fund_flows(
     lf, _ = to_lazy(table)
     absorbed = absorbed_tna(lf, mergers, freq, calendar)
     # A column the store keeps for the schema but that holds no value at all is not read:
-    # a typed NULL costs nothing to produce, while scanning it costs as much as real data.
-    cols = ", ".join(
-        f'"{c}"' if filled[c] or not total else f'CAST(NULL AS {t}) AS "{c}"'
-        for c, t in zip(names, types, strict=True)
+    # exporting it costs about as much as real data, while an Arrow null array is nearly free.
+    empty = [c for c in names if total and not filled[c]]
+    arrow_types = (
+        con.sql("SELECT " + ", ".join(f'"{c}"' for c in names) + " FROM fund LIMIT 0")
+        .to_arrow_table()
+        .schema
     )
+    cols = ", ".join(f'"{c}"' for c in names if c not in empty)
     if ret == _RET:
         cols += f', coalesce("ret_total", "ret") AS "{_RET}"'
     query = f"SELECT {cols} FROM fund"
+
+    def refill(reader: Any) -> Iterator[pa.RecordBatch]:
+        """Put the unread empty columns back, as typed nulls, in the table's column order."""
+        order = [*names, _RET] if ret == _RET else names
+        shared: dict[str, Any] = {}  # one null array per column, sliced: buffers are shared
+        for batch in reader:
+            n = batch.num_rows
+            for c in empty:
+                if c not in shared or len(shared[c]) < n:
+                    shared[c] = pa.nulls(max(n, batch_rows), arrow_types.field(c).type)
+            yield pa.RecordBatch.from_arrays(
+                [shared[c].slice(0, n) if c in empty else batch.column(c) for c in order],
+                names=order,
+            )
 
     def run(sql: str) -> Any:
         reader = con.sql(sql).to_arrow_reader(batch_rows)
@@ -243,7 +260,7 @@ def stored_fund_flows(
 
     def consume(reader: Any) -> Any:
         batches = fund_flow_batches(
-            reader,
+            refill(reader) if empty else reader,
             timing=timing,
             freq=freq,
             calendar=calendar,
