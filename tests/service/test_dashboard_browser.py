@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 
 from tests.browser import launch, screenshot_path
-
-KINDS = ("fund", "etf", "holdings", "prices", "index_events", "buybacks", "options")
+from tests.service.conftest import KINDS
 
 #: The page's Plotly charts that always have data with the sample store.
 CHARTS = ("fig01-chart", "fig01-rounds", "fig02-chart", "flows-chart")
@@ -117,19 +116,6 @@ def set_value(page: Any, selector: str, value: object) -> None:
 @pytest.fixture(scope="module")
 def expect() -> Any:
     return pytest.importorskip("playwright.sync_api").expect
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from flowpressure.data import Store, sample
-
-    root = tmp_path_factory.mktemp("dashboard")
-    files = sample.write(root / "sample")
-    db = root / "sample.duckdb"
-    with Store(db) as store:
-        for kind in KINDS:
-            store.ingest(kind, files[kind])
-    return db
 
 
 @pytest.fixture(scope="module")
