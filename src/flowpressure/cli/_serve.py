@@ -14,16 +14,21 @@ WARM_MODULES = ("polars", "narwhals", "flowpressure.flows", "flowpressure.mechan
 
 
 def _settle() -> None:
-    """Import what the routes use, then freeze the heap: full collections then skip it.
+    """Import what the routes use and build the calendar, then freeze the heap.
 
     A full garbage collection walks every object; with the data stack imported that takes
     up to ~100 ms, a latency spike for every request in flight. Frozen objects are not walked.
     """
+    import datetime as dt
     import gc
     import importlib
 
     for name in WARM_MODULES:
         importlib.import_module(name)
+    from flowpressure.data import sessions
+
+    # builds the default exchange calendar for 1950-2049 (a first calendar request paid ~1 s)
+    sessions(dt.date(1990, 1, 2), dt.date(2030, 12, 31))
     gc.collect()
     gc.freeze()
 
