@@ -23,9 +23,10 @@ help:
 setup: $(STAMP) browser
 
 # The dashboard and report tests drive Debian's Chromium (Playwright cannot download its own
-# browser here). These machines run as root; elsewhere install `chromium` yourself.
+# browser here). These machines run as root; elsewhere install `chromium` yourself, or set
+# FLOWPRESSURE_SKIP_BROWSER=1 to skip both this step and the browser tests.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@[ "$${FLOWPRESSURE_SKIP_BROWSER:-0}" = 1 ] || command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
