@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import narwhals as nw
 import numpy as np
 import polars as pl
 import pytest
@@ -20,6 +19,7 @@ from flowpressure.flows import (
     flow_zscores,
     fund_flows,
 )
+from tests.flows.frames import collect
 
 D = dt.date
 ROWS = {
@@ -29,14 +29,6 @@ ROWS = {
     "flow_pct": [0.01, 0.03, 0.02, 0.05, 0.0, 0.02, -0.01, -0.01],
     "category": ["eq"] * 6 + ["bond"] * 2,
 }
-
-
-def collect(native: Any) -> pl.DataFrame:
-    df = nw.from_native(native)
-    df = df.collect() if isinstance(df, nw.LazyFrame) else df
-    out = pl.from_arrow(df.to_arrow())
-    assert isinstance(out, pl.DataFrame)
-    return out.with_columns(pl.col("date").cast(pl.Date)).sort("fund_id", "date")
 
 
 def test_streaks_cumulative_zscores_on_every_backend(make_frame: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import narwhals as nw
 import polars as pl
 import pytest
 
@@ -13,6 +12,7 @@ from flowpressure import ConfigError, DataError
 from flowpressure.data import non_sessions, sample
 from flowpressure.flows import etf_flows, note_counts
 from tests.conftest import SHARED_DATA
+from tests.flows.frames import collect
 
 D = dt.date
 DAYS = [D(2024, 3, 25), D(2024, 3, 26), D(2024, 3, 27), D(2024, 3, 28), D(2024, 4, 1)]
@@ -26,14 +26,6 @@ def rows() -> dict[str, list[Any]]:
         "nav": [100.0, 101.0, 99.0, 100.0, 98.0],
         "distribution": [0.0, 0.0, 0.0, 0.0, 1.5],
     }
-
-
-def collect(native: Any) -> pl.DataFrame:
-    df = nw.from_native(native)
-    df = df.collect() if isinstance(df, nw.LazyFrame) else df
-    out = pl.from_arrow(df.to_arrow())
-    assert isinstance(out, pl.DataFrame)
-    return out.with_columns(pl.col("date").cast(pl.Date)).sort("fund_id", "date")
 
 
 def test_shares_flows_units_and_pct_on_every_backend(make_frame: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import narwhals as nw
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from flowpressure import ConfigError, DataError, SchemaError
 from flowpressure.data import sample
 from flowpressure.flows import fund_flows, note_counts
+from tests.flows.frames import collect
 
 D = dt.date
 MONTHS = [D(2024, 1, 31), D(2024, 2, 29), D(2024, 3, 31), D(2024, 4, 30), D(2024, 5, 31)]
@@ -26,14 +26,6 @@ def rows() -> dict[str, list[Any]]:
         "tna": [500e6, 503e6, 490e6, 10e6, 12e6, 11e6],
         "ret": [0.0, 0.002, -0.01, 0.0, 0.05, 0.01],
     }
-
-
-def collect(native: Any) -> pl.DataFrame:
-    df = nw.from_native(native)
-    df = df.collect() if isinstance(df, nw.LazyFrame) else df
-    out = pl.from_arrow(df.to_arrow())
-    assert isinstance(out, pl.DataFrame)
-    return out.with_columns(pl.col("date").cast(pl.Date)).sort("fund_id", "date")
 
 
 def test_design_example_and_notes_on_every_backend(make_frame: Any) -> None:

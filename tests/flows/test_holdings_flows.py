@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import narwhals as nw
 import polars as pl
 import pytest
 
 from flowpressure import DataError
 from flowpressure.data import sample
 from flowpressure.flows import aggregate_flow, holdings_flows, note_counts, portfolio_flows
+from tests.flows.frames import collect as collect_sorted
 
 D = dt.date
 Q1, Q2, Q3, Q4 = D(2024, 3, 31), D(2024, 6, 30), D(2024, 9, 30), D(2024, 12, 31)
@@ -46,11 +46,7 @@ def prices() -> dict[str, list[Any]]:
 
 
 def collect(native: Any) -> pl.DataFrame:
-    df = nw.from_native(native)
-    df = df.collect() if isinstance(df, nw.LazyFrame) else df
-    out = pl.from_arrow(df.to_arrow())
-    assert isinstance(out, pl.DataFrame)
-    return out.with_columns(pl.col("date").cast(pl.Date)).sort("investor_id", "asset_id", "date")
+    return collect_sorted(native, "investor_id", "asset_id", "date")
 
 
 def test_split_open_close_gap_on_every_backend(make_frame: Any) -> None:

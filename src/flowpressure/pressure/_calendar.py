@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from flowpressure._errors import ConfigError
-from flowpressure.mechanics._calendar_events import EVENT_COLUMNS
+from flowpressure.mechanics._calendar_events import EVENT_COLUMNS, EVENT_SCHEMA
 from flowpressure.pressure._common import as_date, require, to_polars
 
 __all__ = ["CALENDAR_COLUMNS", "flow_calendar"]
@@ -322,17 +322,7 @@ def flow_calendar(
                 )
                 parts.append(monthly.select(*CALENDAR_COLUMNS[:-1]))
 
-    schema = {
-        "date": pl.Date,
-        "family": pl.String,
-        "asset_id": pl.String,
-        "dollars": pl.Float64,
-        "shares": pl.Float64,
-        "days_of_adv": pl.Float64,
-        "notes": pl.String,
-        "window_start": pl.Date,
-        "window_end": pl.Date,
-    }
+    schema = {**EVENT_SCHEMA, "window_start": pl.Date, "window_end": pl.Date}
     out = pl.concat([p.select(*CALENDAR_COLUMNS[:-1]).cast(schema) for p in parts])  # type: ignore[arg-type]
     return (
         out.with_columns(
