@@ -34,6 +34,12 @@ def ingest(
         None, "--scale", help="Multiply a column after reading: PANEL_COL=FACTOR, e.g. aum=1e6."
     ),
     calendar: str = typer.Option("XNYS", "--calendar", help="Exchange calendar of daily panels."),
+    fmt: str | None = typer.Option(
+        None,
+        "--format",
+        help="Source format of FILE when its columns are not the panel's (see --list-formats); "
+        "recognised from the columns when omitted.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Validate FILE as a KIND panel and add it to the store in one transaction."""
@@ -70,6 +76,7 @@ def ingest(
                 delimiter=delimiter,
                 scale=factors,
                 calendar=calendar,
+                fmt=fmt,
                 progress=stage,
             )
             path = store.path
@@ -82,6 +89,12 @@ def ingest(
         else:
             extra = f", replaced {result.replaced:,}" if result.replaced else ""
             out.print(f"{kind}: ingested {result.rows:,} rows from {file.name} into {path}{extra}")
+        if result.format is not None:
+            how = "recognised from its columns" if result.notes.get("format_inferred") else "named"
+            err.print(f"{kind}: read as format {result.format} ({how})", highlight=False)
+        for name, value in result.notes.items():
+            if name not in ("format", "format_inferred"):
+                err.print(f"{kind} {name}: {value}", highlight=False)
         if result.ignored_columns:
             err.print(f"columns not stored: {', '.join(result.ignored_columns)}", highlight=False)
         for name, value in result.diagnostics.items():

@@ -16,7 +16,7 @@ from flowpressure.data._calendar import (
     shift_sessions,
     third_fridays,
 )
-from flowpressure.data._loaders import load_file, scan_file
+from flowpressure.data._loaders import Scan, load_file, scan_file, scan_source
 from flowpressure.data._market import adjusted_returns, adv, price_matrix, rolling_adv
 from flowpressure.data._reader import StoreReader
 from flowpressure.data._schema import KINDS, SCHEMAS, Column, PanelSchema, get_schema
@@ -41,6 +41,7 @@ __all__ = [
     "KINDS",
     "PanelSchema",
     "SCHEMAS",
+    "Scan",
     "SecurityMaster",
     "Store",
     "StoreReader",
@@ -57,6 +58,7 @@ __all__ = [
     "price_matrix",
     "rolling_adv",
     "scan_file",
+    "scan_source",
     "sessions",
     "shift_sessions",
     "third_fridays",

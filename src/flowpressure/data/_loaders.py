@@ -8,6 +8,7 @@ and the store work on where it lives.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ import duckdb
 from flowpressure._errors import ConfigError, DataError
 from flowpressure.data._schema import get_schema
 
-__all__ = ["load_file", "quote_ident", "scan_file"]
+__all__ = ["Scan", "load_file", "quote_ident", "scan_file", "scan_source"]
 
 Backend = Literal["polars", "pandas", "pyarrow", "duckdb"]
 
@@ -50,6 +51,34 @@ def file_format(path: Path) -> Literal["csv", "parquet"]:
     )
 
 
+@dataclass(frozen=True)
+class Scan:
+    """A scanned file: its relation and how it was read.
+
+    Attributes
+    ----------
+    relation
+        The rows in the panel's column names.
+    format
+        The source format used (``None``: the file already had the panel's columns).
+    inferred
+        Whether the format was recognised from the file's columns rather than named.
+    notes
+        What the format inferred or corrected (see :class:`flowpressure.data.formats.FormatRead`).
+    """
+
+    relation: duckdb.DuckDBPyRelation
+    format: str | None = None
+    inferred: bool = False
+    notes: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-safe summary: ``{"format", "format_inferred", **notes}`` (empty when generic)."""
+        if self.format is None:
+            return {}
+        return {"format": self.format, "format_inferred": self.inferred, **self.notes}
+
+
 def scan_file(
     con: duckdb.DuckDBPyConnection,
     path: str | Path,
@@ -58,8 +87,40 @@ def scan_file(
     mapping: Mapping[str, str] | None = None,
     constants: Mapping[str, str] | None = None,
     delimiter: str | None = None,
+    fmt: str | None = None,
 ) -> duckdb.DuckDBPyRelation:
+    r"""Scan a file as a DuckDB relation named in the panel's columns (see :func:`scan_source`).
+
+    Examples
+    --------
+    >>> import duckdb, tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     f = pathlib.Path(tmp) / "spy.csv"
+    ...     _ = f.write_text("Date,Close\n2024-03-28,523.07\n")
+    ...     rel = scan_file(duckdb.connect(), f, "prices", constants={"asset_id": "SPY"})
+    ...     rel.fetchall()
+    [('2024-03-28', '523.07', 'SPY')]
+    """
+    return scan_source(
+        con, path, kind, mapping=mapping, constants=constants, delimiter=delimiter, fmt=fmt
+    ).relation
+
+
+def scan_source(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    kind: str,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    constants: Mapping[str, str] | None = None,
+    delimiter: str | None = None,
+    fmt: str | None = None,
+) -> Scan:
     r"""Scan a CSV or Parquet file as a DuckDB relation named in the panel's columns.
+
+    A file in a public source format (:mod:`flowpressure.data.formats`) is read by that
+    format: named with ``fmt``, or recognised when the file lacks the kind's required columns
+    and carries exactly one format's signature columns.
 
     Parameters
     ----------
@@ -68,7 +129,8 @@ def scan_file(
     path
         A ``.csv``/``.tsv``/``.txt`` (optionally gzipped) or ``.parquet`` file.
     kind
-        The panel kind whose column names the result should use.
+        The panel kind whose column names the result should use (``13f`` for holdings read
+        from an SEC 13F source format).
     mapping
         ``{file column: panel column}`` renames, e.g. ``{"Date": "date", "Close": "close"}``.
         A file column that differs from a panel column only in case is renamed by itself.
@@ -77,11 +139,14 @@ def scan_file(
         single-ticker price file.
     delimiter
         CSV delimiter; DuckDB detects it when omitted.
+    fmt
+        A source format's name (``--format``); ``None`` infers one only when needed.
 
     Returns
     -------
-    duckdb.DuckDBPyRelation
-        The file's rows, CSV columns as text (validation parses them), Parquet columns typed.
+    Scan
+        The file's rows (CSV columns as text, validation parses them; Parquet columns typed)
+        and the format that read them.
 
     Raises
     ------
@@ -96,19 +161,21 @@ def scan_file(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     f = pathlib.Path(tmp) / "spy.csv"
     ...     _ = f.write_text("Date,Close\n2024-03-28,523.07\n")
-    ...     rel = scan_file(duckdb.connect(), f, "prices", constants={"asset_id": "SPY"})
-    ...     rel.fetchall()
-    [('2024-03-28', '523.07', 'SPY')]
+    ...     scan = scan_source(duckdb.connect(), f, "prices", constants={"asset_id": "SPY"})
+    ...     scan.format, scan.relation.fetchall()
+    (None, [('2024-03-28', '523.07', 'SPY')])
     """
-    schema = get_schema(kind)
+    from flowpressure.data.formats import detect_format, get_format
+
+    schema = get_schema("holdings" if kind == "13f" else kind)
     file = Path(path)
     if not file.is_file():
         raise ConfigError(field="file", expected="an existing file", got=str(file))
     if file.stat().st_size == 0:
         raise DataError(f"file {file.name!r} is empty", field="file", expected="a header and rows")
-    fmt = file_format(file)
+    ftype = file_format(file)
     src = _literal(str(file))
-    if fmt == "parquet":
+    if ftype == "parquet":
         source = f"read_parquet({src})"
     else:
         opts = ["header = true", "all_varchar = true"]
@@ -121,8 +188,27 @@ def scan_file(
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise DataError(
-            f"cannot read {file.name!r} as {fmt.upper()}: {first}", field="file", expected=fmt
+            f"cannot read {file.name!r} as {ftype.upper()}: {first}", field="file", expected=ftype
         ) from None
+    chosen = get_format(kind, fmt) if fmt is not None else None
+    inferred = False
+    if chosen is None and not set(schema.required) <= {c.lower() for c in columns}:
+        chosen = detect_format(kind, columns)
+        inferred = chosen is not None
+    notes: Mapping[str, Any] = {}
+    if chosen is not None:
+        try:
+            read = chosen.read(con, file)
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise DataError(
+                f"cannot read {file.name!r} as the {chosen.name} format: {first}",
+                field="file",
+                expected=chosen.description,
+            ) from None
+        notes = dict(read.notes)
+        source = f"({read.relation.sql_query()})"
+        columns = list(read.relation.columns)
 
     renames = dict(mapping or {})
     unknown = [c for c in renames if c not in columns]
@@ -148,7 +234,8 @@ def scan_file(
         for c in columns
     ]
     parts += [f"{_literal(v)} AS {quote_ident(k)}" for k, v in consts.items()]
-    return con.sql(f"SELECT {', '.join(parts)} FROM {source}")
+    relation = con.sql(f"SELECT {', '.join(parts)} FROM {source}")
+    return Scan(relation, chosen.name if chosen else None, inferred, notes)
 
 
 def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, str]:
@@ -177,6 +264,7 @@ def load_file(
     delimiter: str | None = None,
     backend: Backend = "polars",
     calendar: str = "XNYS",
+    fmt: str | None = None,
 ) -> Any:
     r"""Read, map and validate a CSV or Parquet panel into a frame of the chosen backend.
 
@@ -184,8 +272,8 @@ def load_file(
 
     Parameters
     ----------
-    path, kind, mapping, constants, delimiter
-        As for :func:`scan_file`.
+    path, kind, mapping, constants, delimiter, fmt
+        As for :func:`scan_source`.
     backend
         ``"polars"`` (default), ``"pandas"``, ``"pyarrow"`` or ``"duckdb"`` (a relation on a
         new in-memory connection).
@@ -212,8 +300,10 @@ def load_file(
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     rel = validate(
-        scan_file(con, path, kind, mapping=mapping, constants=constants, delimiter=delimiter),
-        kind,
+        scan_file(
+            con, path, kind, mapping=mapping, constants=constants, delimiter=delimiter, fmt=fmt
+        ),
+        "holdings" if kind == "13f" else kind,
         calendar=calendar,
     )
     if backend == "duckdb":

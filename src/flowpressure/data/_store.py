@@ -21,7 +21,7 @@ import duckdb
 
 from flowpressure._errors import ConfigError, OverlapError, StoreError, format_key
 from flowpressure.data._calendar import DEFAULT_CALENDAR
-from flowpressure.data._loaders import quote_ident, scan_file
+from flowpressure.data._loaders import Scan, quote_ident, scan_source
 from flowpressure.data._locking import connect
 from flowpressure.data._schema import KINDS, PanelSchema, get_schema
 from flowpressure.data._validate import validate
@@ -73,6 +73,10 @@ class IngestResult:
         File columns the schema does not know; they are not stored.
     diagnostics
         Counts a loader reports (13F: merged lines, amendments applied, …).
+    format
+        The source format that read the file (``None``: the panel's own columns).
+    notes
+        What the format inferred or corrected (``format_inferred``, units, …), JSON-safe.
     """
 
     kind: str
@@ -83,6 +87,8 @@ class IngestResult:
     replaced: int = 0
     ignored_columns: tuple[str, ...] = ()
     diagnostics: dict[str, int] = field(default_factory=dict)
+    format: str | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -241,6 +247,7 @@ class Store:
         delimiter: str | None = None,
         scale: Mapping[str, float] | None = None,
         calendar: str = DEFAULT_CALENDAR,
+        fmt: str | None = None,
         progress: Progress | None = None,
         before_commit: Callable[[], None] | None = None,
     ) -> IngestResult:
@@ -262,6 +269,10 @@ class Store:
             e.g. ``{"aum": 1e6}`` for assets in millions (the store keeps currency units).
         calendar
             Exchange calendar for the session check of daily panels.
+        fmt
+            Source format of the file (:mod:`flowpressure.data.formats`), e.g. ``"cboe"``;
+            ``None`` reads the panel's own columns, or a format recognised by its columns.
+            For ``13f`` a ``.zip`` without a format is the SEC Form 13F data set.
         progress
             Called with the name of each stage as it starts.
         before_commit
@@ -301,6 +312,7 @@ class Store:
                 "delimiter": delimiter,
                 "scale": {k: float(v) for k, v in (scale or {}).items()},
                 "calendar": calendar,
+                **({"format": fmt} if fmt is not None else {}),
             },
             sort_keys=True,
         )
@@ -326,6 +338,7 @@ class Store:
                 delimiter,
                 scale,
                 calendar,
+                fmt,
                 say,
             )
             if before_commit is not None:
@@ -359,22 +372,30 @@ class Store:
         delimiter: str | None,
         scale: Mapping[str, float] | None,
         calendar: str,
+        fmt: str | None,
         say: Progress,
     ) -> IngestResult:
         con = self.con
         diagnostics: dict[str, int] = {}
+        scan: Scan | None = None
         say("reading")
-        if kind == "13f":
+        if kind == "13f" and fmt is None and file.suffix.lower() == ".zip":
             from flowpressure.data._sec13f import load_13f
 
             diag = load_13f(file, con, table="_stage_13f")
             diagnostics = {k: int(v) for k, v in asdict(diag).items() if isinstance(v, int)}
             staged = con.table("_stage_13f")
         else:
-            rel = scan_file(
-                con, file, kind, mapping=mapping, constants=constants, delimiter=delimiter
+            scan = scan_source(
+                con,
+                file,
+                kind,
+                mapping=mapping,
+                constants=constants,
+                delimiter=delimiter,
+                fmt=fmt,
             )
-            con.execute(f"CREATE TEMP TABLE _stage AS {rel.sql_query()}")
+            con.execute(f"CREATE TEMP TABLE _stage AS {scan.relation.sql_query()}")
             staged = con.table("_stage")
         say("validating")
         checked = validate(staged, schema.kind, calendar=calendar)
@@ -382,7 +403,11 @@ class Store:
         known = [c.name for c in schema.columns]
         present = [c for c in checked.columns if c in known]
         # The 13F loader's descriptive columns (issuer name, accession) are expected extras.
-        ignored = () if kind == "13f" else tuple(c for c in checked.columns if c not in known)
+        ignored = (
+            ()
+            if kind == "13f" or (scan is not None and scan.format is not None)
+            else tuple(c for c in checked.columns if c not in known)
+        )
         keys = self._key_columns(schema)
         factors = dict(scale or {})
         for name, factor in factors.items():
@@ -462,7 +487,16 @@ class Store:
             ],
         )
         return IngestResult(
-            kind, str(file), digest, "ingested", rows, replaced, ignored, diagnostics
+            kind,
+            str(file),
+            digest,
+            "ingested",
+            rows,
+            replaced,
+            ignored,
+            diagnostics,
+            scan.format if scan is not None else None,
+            dict(scan.describe()) if scan is not None else {},
         )
 
     # reading --------------------------------------------------------------------------
