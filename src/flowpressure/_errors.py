@@ -88,9 +88,30 @@ class FlowPressureError(ValueError):
         self.expected = expected
         self.got = got
         self.others = others
+        self.source: str | None = None
+        self.row: int | None = None
         if not message:
             message = self._compose()
         super().__init__(message)
+
+    def in_source(self, source: str, row: int | None = None, *, unit: str = "row") -> None:
+        """Say which file (and which of its lines or rows) the error was found in.
+
+        The message gains a prefix, ``spy.csv line 3: …``; ``source`` and ``row`` are kept as
+        attributes. An error already placed keeps its place.
+
+        Examples
+        --------
+        >>> err = DataError(field="date", expected="a real date", got="2024-02-30")
+        >>> err.in_source("spy.csv", 3, unit="line")
+        >>> str(err)
+        "spy.csv line 3: field 'date': expected a real date, got '2024-02-30'"
+        """
+        if self.source is not None:
+            return
+        self.source, self.row = source, row
+        where = source if row is None else f"{source} {unit} {row}"
+        self.args = (f"{where}: {self.args[0] if self.args else ''}", *self.args[1:])
 
     def _compose(self) -> str:
         parts = []

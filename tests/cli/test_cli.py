@@ -138,7 +138,8 @@ def test_console_script_error_has_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.strip() == (
-        "error: field 'date' at asset_id=SPY, date=2024-03-30: expected a trading session of "
+        "error: bad.csv line 2: field 'date' at asset_id=SPY, date=2024-03-30: "
+        "expected a trading session of "
         "XNYS (daily panel), got 2024-03-30"
     )
 

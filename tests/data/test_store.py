@@ -368,7 +368,34 @@ def test_real_etf_file_reports_missing_shares(tmp_path: Path) -> None:
                 "assets_musd": "aum",
             },
         )
+    # The first offending row is the file's first data row (line 2, under the header).
     assert str(info.value).startswith(
+        "stockanalysis_etf_daily_aum_nav_shares_2021_2022.csv line 2: "
         "field 'shares_outstanding' at fund_id=AGG, date=2021-07-07: expected a value"
     )
     assert "other rows with the same problem" in str(info.value)
+
+
+def test_absent_adjustment_columns_read_back_as_no_corporate_action(tmp_path: Path) -> None:
+    # Stored as null (what the file said), read back as split 1 and dividend 0 (what it means).
+    src = write_prices(tmp_path / "p.csv", PRICES)
+    with Store(tmp_path / "s.duckdb") as store:
+        store.ingest("prices", src)
+        raw = store.con.execute("SELECT count(*) FROM prices WHERE split_factor IS NULL").fetchone()
+        assert raw == (4,)
+        back = store.table("prices").pl()
+    assert back["split_factor"].to_list() == [1.0] * 4
+    assert back["dividend"].to_list() == [0.0] * 4
+
+
+def test_impossible_date_names_file_line_and_leaves_store_unchanged(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        store.ingest("prices", write_prices(tmp_path / "ok.csv", PRICES))
+    before = snapshot(db)
+    bad = dict(PRICES, date=["2024-04-01", "2024-04-02", "2024-02-30", "2024-04-02"])
+    with Store(db) as store, pytest.raises(DataError) as err:
+        store.ingest("prices", write_prices(tmp_path / "bad.csv", bad))
+    assert (err.value.source, err.value.row, err.value.field) == ("bad.csv", 4, "date")
+    assert str(err.value).startswith("bad.csv line 4: field 'date' at asset_id=QQQ")
+    assert snapshot(db) == before

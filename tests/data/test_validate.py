@@ -360,3 +360,25 @@ def test_message_does_not_depend_on_input_order() -> None:
         "field 'tna' at fund_id=A, date=2024-02-29: expected a finite number > 0, got -1.0 "
         "(1 other row with the same problem)"
     }
+
+
+@pytest.mark.parametrize(
+    ("bad", "good"),
+    [
+        ("2024-02-30", "2024-02-28"),
+        ("2024-13-45", "2024-01-31"),
+        ("2023-02-29", "2024-02-29"),  # 2024 is a leap year, 2023 is not
+        ("20240431", "20240430"),
+        ("02/30/2024", "02/29/2024"),
+        ("2024-03-28 25:00:00", "2024-03-28 14:30:00"),
+    ],
+)
+def test_impossible_dates_are_data_errors(make_frame: Any, bad: str, good: str) -> None:
+    ok = make_frame({"asset_id": ["A"], "date": [good], "close": [1.0]})
+    assert validate(ok, "prices", check_sessions=False) is not None
+    frame = make_frame({"asset_id": ["A", "A"], "date": [good, bad], "close": [1.0, 2.0]})
+    with pytest.raises(DataError) as err:
+        validate(frame, "prices", check_sessions=False)
+    assert err.value.field == "date"
+    assert err.value.got == bad
+    assert "a real date" in str(err.value)

@@ -26,7 +26,7 @@ import numpy as np
 
 from flowpressure._errors import ConfigError
 
-__all__ = ["DateFormat", "as_date", "detect_format", "to_date_column"]
+__all__ = ["DateFormat", "as_date", "detect_format", "impossible_date", "to_date_column"]
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,15 @@ class DateFormat:
     has_time: bool
     has_tz: bool
     example: str
+    #: Offsets of the year (4 digits), month and day (2 digits each) in the text; a format
+    #: with a time of day has hour, minute and second at offsets 11, 14 and 17.
+    ymd: tuple[int, int, int] = (0, 5, 8)
 
 
 _FORMATS = (
     DateFormat("%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$", False, False, "2024-03-28"),
-    DateFormat("%Y%m%d", r"^\d{8}$", False, False, "20240328"),
-    DateFormat("%m/%d/%Y", r"^\d{2}/\d{2}/\d{4}$", False, False, "03/28/2024"),
+    DateFormat("%Y%m%d", r"^\d{8}$", False, False, "20240328", (0, 4, 6)),
+    DateFormat("%m/%d/%Y", r"^\d{2}/\d{2}/\d{4}$", False, False, "03/28/2024", (6, 0, 3)),
     DateFormat(
         "%Y-%m-%d %H:%M:%S",
         r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
@@ -120,6 +123,41 @@ def detect_format(sample: str) -> DateFormat | None:
         if re.match(fmt.pattern, text):
             return fmt
     return None
+
+
+def impossible_date(text: nw.Expr, fmt: DateFormat) -> nw.Expr:
+    """Return a mask of texts written in ``fmt`` that name no real date or time of day.
+
+    ``text`` must already match ``fmt``'s pattern (digits where digits belong), so the parts
+    cast to integers on every backend. A month outside 1–12, a day outside its month
+    (2024-02-30, 2023-02-29), an hour above 23 or a minute or second above 59 is impossible.
+
+    Examples
+    --------
+    >>> import narwhals as nw, polars as pl
+    >>> df = nw.from_native(pl.DataFrame({"d": ["2024-02-29", "2023-02-29", "2024-13-01"]}))
+    >>> mask = impossible_date(nw.col("d"), detect_format("2024-01-31"))
+    >>> df.select(mask).to_native()["d"].to_list()
+    [False, True, True]
+    """
+
+    def part(offset: int, width: int) -> nw.Expr:
+        return text.str.slice(offset, width).cast(nw.Int64)
+
+    y0, m0, d0 = fmt.ymd
+    year, month, day = part(y0, 4), part(m0, 2), part(d0, 2)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = (
+        nw.when(month == 2)
+        .then(nw.when(leap).then(nw.lit(29)).otherwise(nw.lit(28)))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(nw.lit(30))
+        .otherwise(nw.lit(31))
+    )
+    bad = (month < 1) | (month > 12) | (day < 1) | (day > days)
+    if fmt.has_time:
+        bad = bad | (part(11, 2) > 23) | (part(14, 2) > 59) | (part(17, 2) > 59)
+    return bad
 
 
 def _quote(name: str) -> str:

@@ -7,6 +7,7 @@ and the store work on where it lives.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from flowpressure._errors import ConfigError, DataError
+from flowpressure._errors import ConfigError, DataError, FlowPressureError
 from flowpressure.data._schema import get_schema
 
 __all__ = ["Scan", "load_file", "quote_ident", "scan_file", "scan_source"]
@@ -65,12 +66,80 @@ class Scan:
         Whether the format was recognised from the file's columns rather than named.
     notes
         What the format inferred or corrected (see :class:`flowpressure.data.formats.FormatRead`).
+    path
+        The file scanned.
     """
 
     relation: duckdb.DuckDBPyRelation
     format: str | None = None
     inferred: bool = False
     notes: Mapping[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def place(self, err: FlowPressureError) -> None:
+        """Name the file, and the line (CSV) or row (Parquet) of the offending value, in ``err``.
+
+        The row is found by scanning the file again for the error's key and value (only when
+        there is an error), so reading a good file costs nothing more. A row that cannot be
+        told apart is left out rather than guessed: the file is still named.
+        """
+        if self.path is None or err.source is not None:
+            return
+        row = None
+        try:
+            row = self._find_row(err)
+        except (duckdb.Error, TypeError, ValueError):
+            row = None
+        csv = file_format(self.path) == "csv"
+        if row is not None and csv:
+            row += 1  # the header is line 1
+        err.in_source(self.path.name, row, unit="line" if csv else "row")
+
+    def _find_row(self, err: FlowPressureError) -> int | None:
+        columns = set(self.relation.columns)
+        conds: list[str] = []
+
+        def text(name: str) -> str:
+            return f"trim(CAST({quote_ident(name)} AS VARCHAR))"
+
+        def match(name: str, value: Any) -> str | None:
+            if name not in columns:
+                return None
+            if value is None:
+                return f"({quote_ident(name)} IS NULL OR {text(name)} = '')"
+            if isinstance(value, str):
+                return f"{text(name)} = {_literal(value.strip())}"
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                forms = [value.isoformat(), value.strftime("%Y%m%d"), value.strftime("%m/%d/%Y")]
+                return f"left({text(name)}, 10) IN ({', '.join(_literal(f) for f in forms)})"
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if value != value or value in (float("inf"), float("-inf")):
+                    return None
+                return f"TRY_CAST({quote_ident(name)} AS DOUBLE) = {float(value)!r}"
+            return None
+
+        for name, value in (err.key or {}).items():
+            cond = match(name, value)
+            if cond is not None:
+                conds.append(cond)
+        if err.field is not None and err.field in columns:
+            cond = match(err.field, err.got)
+            if cond is not None:
+                conds.append(cond)
+        if not conds:
+            return None
+        con = duckdb.connect()
+        try:
+            con.execute("SET enable_progress_bar = false")
+            con.execute("SET preserve_insertion_order = true")
+            found = con.execute(
+                "SELECT _fp_row FROM (SELECT row_number() OVER () AS _fp_row, * "
+                f"FROM ({self.relation.sql_query()})) WHERE {' AND '.join(conds)} "
+                "ORDER BY _fp_row LIMIT 1"
+            ).fetchall()
+        finally:
+            con.close()
+        return int(found[0][0]) if found else None
 
     def describe(self) -> dict[str, Any]:
         """JSON-safe summary: ``{"format", "format_inferred", **notes}`` (empty when generic)."""
@@ -235,7 +304,7 @@ def scan_source(
     ]
     parts += [f"{_literal(v)} AS {quote_ident(k)}" for k, v in consts.items()]
     relation = con.sql(f"SELECT {', '.join(parts)} FROM {source}")
-    return Scan(relation, chosen.name if chosen else None, inferred, notes)
+    return Scan(relation, chosen.name if chosen else None, inferred, notes, file)
 
 
 def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, str]:
@@ -299,13 +368,14 @@ def load_file(
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    rel = validate(
-        scan_file(
-            con, path, kind, mapping=mapping, constants=constants, delimiter=delimiter, fmt=fmt
-        ),
-        "holdings" if kind == "13f" else kind,
-        calendar=calendar,
+    scan = scan_source(
+        con, path, kind, mapping=mapping, constants=constants, delimiter=delimiter, fmt=fmt
     )
+    try:
+        rel = validate(scan.relation, "holdings" if kind == "13f" else kind, calendar=calendar)
+    except FlowPressureError as err:
+        scan.place(err)
+        raise
     if backend == "duckdb":
         return rel
     table = rel.to_arrow_table()

@@ -52,8 +52,10 @@ def adjusted_returns(prices: IntoFrameT) -> IntoFrameT:
     """
     lf, eager = _lazy(prices)
     present = require(lf, "prices", "asset_id", "date", "close")
-    split = nw.col("split_factor") if "split_factor" in present else nw.lit(1.0)
-    div = nw.col("dividend") if "dividend" in present else nw.lit(0.0)
+    # A missing split factor or dividend (an absent column or an empty cell) is no corporate
+    # action, whichever way the prices arrived (a file, or a store that keeps absent as null).
+    split = nw.col("split_factor").fill_null(1.0) if "split_factor" in present else nw.lit(1.0)
+    div = nw.col("dividend").fill_null(0.0) if "dividend" in present else nw.lit(0.0)
     prev = nw.col("close").shift(1).over("asset_id", order_by="date")
     out = lf.with_columns(
         ret=nw.col("close") * split / prev - 1,

@@ -19,14 +19,28 @@ from typing import Any
 
 import duckdb
 
-from flowpressure._errors import ConfigError, OverlapError, StoreError, format_key
+from flowpressure._errors import (
+    ConfigError,
+    FlowPressureError,
+    OverlapError,
+    StoreError,
+    format_key,
+)
 from flowpressure.data._calendar import DEFAULT_CALENDAR
 from flowpressure.data._loaders import Scan, quote_ident, scan_source
 from flowpressure.data._locking import connect
 from flowpressure.data._schema import KINDS, PanelSchema, get_schema
 from flowpressure.data._validate import validate
 
-__all__ = ["DB_ENV", "DEFAULT_DB", "INGEST_KINDS", "IngestResult", "Store", "default_db_path"]
+__all__ = [
+    "ABSENT_MEANS",
+    "DB_ENV",
+    "DEFAULT_DB",
+    "INGEST_KINDS",
+    "IngestResult",
+    "Store",
+    "default_db_path",
+]
 
 #: Environment variable that names the store when no path is given.
 DB_ENV = "FLOWPRESSURE_DB"
@@ -38,6 +52,15 @@ INGEST_KINDS: tuple[str, ...] = (*KINDS, "13f")
 _SQL_TYPES = {"str": "VARCHAR", "date": "DATE", "float": "DOUBLE"}
 #: Values that optional key columns take when a file does not have them.
 KEY_DEFAULTS: dict[str, str] = {"put_call": "", "sh_prn": "SH", "index_id": ""}
+
+#: What a missing value of an optional column means, per kind: no corporate action. The store
+#: keeps what the file said (an absent column is stored as null) and reads it back with these,
+#: so a verb answers the same from a file and from the store.
+ABSENT_MEANS: dict[str, dict[str, float]] = {
+    "prices": {"split_factor": 1.0, "dividend": 0.0},
+    "etf": {"distribution": 0.0},
+    "fund": {"distribution": 0.0},
+}
 
 Progress = Callable[[str], None]
 
@@ -398,7 +421,12 @@ class Store:
             con.execute(f"CREATE TEMP TABLE _stage AS {scan.relation.sql_query()}")
             staged = con.table("_stage")
         say("validating")
-        checked = validate(staged, schema.kind, calendar=calendar)
+        try:
+            checked = validate(staged, schema.kind, calendar=calendar)
+        except FlowPressureError as err:
+            if scan is not None:
+                scan.place(err)
+            raise
         checked.create_view("_clean_view", replace=True)
         known = [c.name for c in schema.columns]
         present = [c for c in checked.columns if c in known]
@@ -517,7 +545,13 @@ class Store:
                 expected="a stored kind",
                 got=kind,
             )
-        names = ", ".join(quote_ident(c.name) for c in schema.columns)
+        fills = ABSENT_MEANS.get(schema.kind, {})
+        names = ", ".join(
+            f"coalesce({quote_ident(c.name)}, {fills[c.name]!r}) AS {quote_ident(c.name)}"
+            if c.name in fills
+            else quote_ident(c.name)
+            for c in schema.columns
+        )
         return self.con.sql(f"SELECT {names} FROM {schema.kind}")
 
     def provenance(self) -> list[dict[str, Any]]:

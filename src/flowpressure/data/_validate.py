@@ -16,7 +16,7 @@ from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import DataError, SchemaError
 from flowpressure.data._calendar import DEFAULT_CALENDAR, exchange_timezone, non_sessions
-from flowpressure.data._dates import detect_format, to_date_column
+from flowpressure.data._dates import detect_format, impossible_date, to_date_column
 from flowpressure.data._schema import RULE_TEXT, Column, PanelSchema, get_schema
 
 __all__ = ["validate"]
@@ -284,6 +284,31 @@ def _check_and_parse(
         # Trimming costs more than parsing on DuckDB: trim only columns that need it.
         col = nw.col(name)
         return col.str.strip_chars() if counts.get(f"pad:{name}") else col
+
+    # Every text date is now written in its column's format; 2024-02-30 and 2024-13-45 are,
+    # too, and would fail inside the parse with the backend's own error, so look first.
+    impossible = {}
+    for name, fmt in date_formats.items():
+        written = text(name) if dtypes[name] == nw.String else nw.col(name).cast(nw.String)
+        impossible[name] = impossible_date(written, fmt) & ~nw.col(name).is_null()
+    if impossible:
+        found = (
+            lf.select(
+                *[e.fill_null(False).cast(nw.Int64).sum().alias(n) for n, e in impossible.items()]
+            )
+            .collect()
+            .rows(named=True)[0]
+        )
+        for name, expr in impossible.items():
+            if found[name]:
+                _raise(
+                    lf,
+                    expr,
+                    keys,
+                    name,
+                    f"a real date like {date_formats[name].example} "
+                    "(month 01-12, a day the month has)",
+                )
 
     casts = []
     for col in cols:

@@ -96,12 +96,17 @@ def holdings_flows(
     h = h.with_columns(is_shares.alias("_is_shares"))
 
     # Price and cumulative split factor on the last session on or before each report date.
-    split = nw.col("split_factor") if "split_factor" in p_cols else nw.lit(1.0)
+    # No split_factor column (or an empty cell) is no split: a constant cumulative factor.
+    cum_split = (
+        nw.col("split_factor").fill_null(1.0).cum_prod().over("asset_id", order_by="date")
+        if "split_factor" in p_cols
+        else nw.lit(1.0)
+    )
     px = p.select(
         "asset_id",
         nw.col("date").alias("_pdate"),
         nw.col("close").alias("price"),
-        split.cum_prod().over("asset_id", order_by="date").alias("_cum_split"),
+        cum_split.alias("_cum_split"),
     )
     h = h.with_columns(_priced_on(h, calendar).alias("_pdate"))
 
