@@ -36,6 +36,46 @@ def test_fund_flows_json_keeps_input_columns(sample_dir: Path, tmp_path: Path) -
     )
     assert rows[0]["flow"] is None
     assert "1 rows birth" in result.stderr
+    # month ends a month apart: read as monthly, and said so
+    assert "fund flows: frequency M inferred (monthly:" in result.stderr
+    assert {(r["freq"], r["freq_inferred"]) for r in rows} == {("M", True)}
+
+
+def test_fund_flows_stated_freq_and_period_clash(sample_dir: Path, tmp_path: Path) -> None:
+    small = tmp_path / "fund.csv"
+    fund = pl.read_parquet(sample_dir / "fund.parquet").filter(pl.col("fund_id") == "F001")
+    fund.head(4).write_csv(small)
+    result = runner.invoke(app, ["flows", "fund", str(small), "--freq", "M", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "inferred" not in result.stderr
+    assert {(r["freq"], r["freq_inferred"]) for r in json.loads(result.stdout)} == {("M", False)}
+    d0, d1 = fund["date"][0], fund["date"][1]
+    result = runner.invoke(app, ["flows", "fund", str(small), "--freq", "Q"])
+    assert result.exit_code == 2
+    assert f"fund_id=F001: two rows in one quarter (freq 'Q'): {d0} and {d1}" in result.stderr
+
+
+def test_etf_bridge_gaps_option(sample_dir: Path, tmp_path: Path) -> None:
+    etf = pl.read_parquet(sample_dir / "etf.parquet")
+    first = etf["fund_id"].min()
+    one = etf.filter(pl.col("fund_id") == first).sort("date").head(6)
+    holed = one.filter(pl.int_range(pl.len()) != 3)  # the fourth session is missing
+    path = tmp_path / "etf.csv"
+    holed.write_csv(path)
+    so, nav = one["shares_outstanding"], one["nav"]
+    dropped = (so[4] - so[2]) * nav[4]
+    result = runner.invoke(app, ["flows", "etf", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert f"etf flows: 1 flows dropped after a gap, {dropped:,.0f} in all" in result.stderr
+    rows = json.loads(result.stdout)
+    gap = next(r for r in rows if r["flow_note"] == "gap")
+    assert gap["flow"] is None
+    assert gap["flow_dropped"] == pytest.approx(dropped)
+    result = runner.invoke(app, ["flows", "etf", str(path), "--bridge-gaps", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "dropped" not in result.stderr
+    gap = next(r for r in json.loads(result.stdout) if r["flow_note"] == "gap_bridged")
+    assert gap["flow"] == pytest.approx(dropped)
 
 
 def test_etf_flows_to_parquet(sample_dir: Path, tmp_path: Path) -> None:
@@ -100,6 +140,7 @@ def test_fund_mergers_file(sample_dir: Path, tmp_path: Path) -> None:
         (["flows", "fund", "{dir}/fund.parquet", "--timing", "middle"], "field 'timing'"),
         (["flows", "fund", "{dir}/fund.parquet", "-o", "{tmp}/out.xlsx"], "field '-o'"),
         (["flows", "etf", "{dir}/etf.parquet", "--so-lag", "-1"], "field 'so_lag'"),
+        (["flows", "fund", "{dir}/fund.parquet", "--freq", "H"], "field 'freq'"),
     ],
 )
 def test_bad_input(sample_dir: Path, tmp_path: Path, args: list[str], fragment: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import tempfile
@@ -267,6 +268,87 @@ def test_edgartools_sample_round_trip(con: duckdb.DuckDBPyConnection, tmp_path: 
     assert abbvie == [
         ("ABBVIE INC", "COM", 2289.0, 406755.0, D(2025, 1, 22), "0001951757-25-000093")
     ]
+
+
+def test_pre_2023_filer_reporting_dollars_is_not_scaled(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Issue 12 defect 6: the unidentified edgartools filer, filed before 2023-01-03.
+
+    Its information table looks pre-2023 but is in dollars; the date rule alone made AT&T
+    $27,010 a share. The implied prices of the filing decide: dollars.
+    """
+    csv_path = SHARED / "13f" / "edgartools_13f_infotable_samples.csv"
+    if not csv_path.exists():
+        pytest.skip("shared/data/13f/edgartools_13f_infotable_samples.csv is absent")
+    filings, lines = edgartools_sample(csv_path)
+    unidentified = "0000999999-23-000001"
+    filings = [
+        dataclasses.replace(f, period=D(2022, 3, 31), filing_date=D(2022, 5, 16))
+        if f.accession == unidentified
+        else f
+        for f in filings
+    ]
+    diag = load_13f(write_13f_zip(tmp_path / "pre2023.zip", filings, lines), con)
+    raw = duckdb.connect()
+    src = f"read_csv('{csv_path}', all_varchar=true)"
+    # computed on the raw file: AT&T's own implied price, the lines of the filing, and the
+    # share lines whose price is outside $1-$5,000 in dollars (all three filings are dollars)
+    att_value, att_shares = raw.execute(
+        f"SELECT VALUE::DOUBLE, SSHPRNAMT::DOUBLE FROM {src} WHERE CUSIP = '00206R102'"
+    ).fetchone()  # type: ignore[misc]
+    n_unidentified, n_doubtful = raw.execute(
+        f"SELECT count_if(CIK IS NULL), count_if(SSHPRNAMTTYPE = 'SH' AND PUTCALL IS NULL "
+        f"AND (SSHPRNAMT::DOUBLE <= 0 OR NOT VALUE::DOUBLE / SSHPRNAMT::DOUBLE "
+        f"BETWEEN 1 AND 5000)) FROM {src}"
+    ).fetchone()  # type: ignore[misc]
+    assert (att_value, att_shares, n_unidentified) == (1_805_042.0, 66_828.0, 255)
+    price = con.execute(
+        "SELECT value / shares FROM _stage_13f WHERE investor_id = '0000999999' "
+        "AND asset_id = '00206R102'"
+    ).fetchone()
+    assert price is not None
+    assert price[0] == pytest.approx(att_value / att_shares)  # $27.01, not $27,010
+    assert 20 < price[0] < 35
+    assert diag.units_corrected == {unidentified: "dollars"}
+    assert (diag.filings_units_corrected, diag.rows_units_corrected) == (1, n_unidentified)
+    assert diag.value_scaled_from_thousands == 0
+    assert diag.rows_units_doubtful == n_doubtful
+    # the panel's total is the raw file's total: nothing was multiplied by 1000
+    assert con.execute("SELECT sum(value) FROM _stage_13f").fetchone() == (999_691_252.0,)
+
+
+def test_post_2023_filer_reporting_thousands(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    dollars, thousands, both = "0000000021-25-000001", "0000000022-25-000001", "0000000023-25-1"
+    filings = [
+        Filing(dollars, "21", Q4, D(2025, 2, 1)),
+        Filing(thousands, "22", Q4, D(2025, 2, 1)),
+        Filing(both, "23", Q4, D(2025, 2, 1)),
+    ]
+    lines = [
+        line(dollars, 1, MSFT, 40_000, 100),
+        line(dollars, 2, NVDA, 5, 100),  # $0.05 a share: doubtful, kept
+        line(thousands, 3, MSFT, 40, 100),  # $0.40 as dollars, $400 as thousands
+        line(thousands, 4, NVDA, 14, 100),
+        line(thousands, 5, UST, 990, 1_000_000, sh_prn="PRN"),  # not evidence, scaled too
+        line(both, 6, AAPL, 300, 100),  # $3 or $3,000: both plausible, the rule decides
+    ]
+    diag = load_13f(write_13f_zip(tmp_path / "t.zip", filings, lines), con)
+    values = con.execute("SELECT investor_id, asset_id, value FROM _stage_13f").fetchall()
+    assert values == [
+        ("0000000021", MSFT, 40_000.0),
+        ("0000000021", NVDA, 5.0),
+        ("0000000022", MSFT, 40_000.0),
+        ("0000000022", NVDA, 14_000.0),
+        ("0000000022", UST, 990_000.0),
+        ("0000000023", AAPL, 300.0),
+    ]
+    assert diag.units_corrected == {thousands: "thousands"}
+    assert (diag.filings_units_corrected, diag.rows_units_corrected) == (1, 3)
+    assert (diag.rows_units_doubtful, diag.filings_units_ambiguous) == (1, 1)
+    assert diag.value_scaled_from_thousands == 3
 
 
 # --- bad inputs ---------------------------------------------------------------------------

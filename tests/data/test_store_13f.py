@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -71,3 +72,37 @@ def test_truncated_zip_changes_nothing(tmp_path: Path, quarter: Path) -> None:
     assert result.exit_code == 2
     assert "truncated or not a zip" in result.stderr
     assert snapshot(db) == before
+
+
+def test_ceekay_panel_with_named_format_corrects_units(tmp_path: Path) -> None:
+    """A filing the source multiplied by 1000 once too often: Centerbridge, 2024-12-31."""
+    from tests.conftest import SHARED_DATA
+
+    panel = SHARED_DATA / "13f" / "ceekay_13f_holdings_panel_2015_2026.parquet"
+    if not panel.exists():
+        pytest.skip("shared/data 13F ceekay panel is absent")
+    small = tmp_path / "centerbridge.parquet"
+    duckdb.execute(f"COPY (SELECT * FROM read_parquet('{panel}') WHERE cik = 1484836) TO '{small}'")
+    ((lines_2024, median_2024, gtx_value, gtx_shares),) = duckdb.execute(
+        f"SELECT count(*) FILTER (WHERE period = DATE '2024-12-31'), "
+        f"median(value_usd / sshprnamt) FILTER (WHERE period = DATE '2024-12-31' "
+        f"AND put_call = '' AND sshprnamt_type = 'SH' AND sshprnamt > 0), "
+        f"sum(value_usd) FILTER (WHERE ticker = 'GTX' AND period = DATE '2024-12-31'), "
+        f"sum(sshprnamt) FILTER (WHERE ticker = 'GTX' AND period = DATE '2024-12-31') "
+        f"FROM read_parquet('{small}')"
+    ).fetchall()
+    assert median_2024 > 5000  # $9,030 a share as given: not a plausible median
+    db = tmp_path / "s.duckdb"
+    result = CliRunner().invoke(
+        app, ["ingest", "holdings", str(small), "--db", str(db), "--format", "ceekay13f"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "read as format ceekay13f (named)" in result.stderr
+    assert f"holdings rows_units_corrected: {lines_2024}" in result.stderr
+    assert "0001484836 2024-12-31" in result.stderr
+    with Store(db, read_only=True) as store:
+        stored = store.con.execute(
+            "SELECT value, shares FROM holdings WHERE date = DATE '2024-12-31' "
+            "AND asset_id LIKE '%:GTX'"
+        ).fetchall()
+    assert stored == [(gtx_value / 1000, gtx_shares)]

@@ -15,6 +15,10 @@ from tests.conftest import SHARED_DATA
 from tests.flows.frames import collect
 
 D = dt.date
+#: Every backend but Spark (slow to start), whose path test_so_lag_counts_sessions_not_rows runs.
+LOCAL_BACKENDS = pytest.mark.parametrize(
+    "make_frame", ["pandas", "polars", "polars_lazy", "duckdb"], indirect=True
+)
 DAYS = [D(2024, 3, 25), D(2024, 3, 26), D(2024, 3, 27), D(2024, 3, 28), D(2024, 4, 1)]
 
 
@@ -160,3 +164,45 @@ def test_all_null_optional_columns_fall_back_like_absent_ones() -> None:
         got = etf_flows(padded, return_kind=kind)
         assert got["flow_aum"].null_count() == plain["flow_aum"].null_count() < etf.height
         assert (got["flow_aum"] - plain["flow_aum"]).abs().max() < 1e-6
+
+
+def test_so_lag_counts_sessions_not_rows_on_every_backend(make_frame: Any) -> None:
+    """Issue 12.5: a lag never reaches across a missing session (here 2024-03-27)."""
+    data = {k: [v[i] for i in (0, 1, 3, 4)] for k, v in rows().items()}  # no 2024-03-27
+    out = collect(etf_flows(make_frame(data), so_lag=1))
+    # 03-26's shares would be reported on 03-27, which is missing; 04-01 is the session after
+    # 03-28 (Good Friday 03-29 is a holiday), so 03-28 keeps a true share count
+    assert out["flow_note"].to_list() == ["birth", "so_lag_gap", "gap", "so_lag_tail"]
+    assert out["flow"].null_count() == 4
+    bridged = collect(etf_flows(make_frame(data), so_lag=1, bridge_gaps=True))
+    assert bridged["flow_note"].to_list() == ["birth", "so_lag_gap", "gap_bridged", "so_lag_tail"]
+    # across the gap, from the last true count known (03-25's, reported 03-26): 1.05m -> 1.0m
+    assert bridged["flow"][2] == pytest.approx((1_000_000 - 1_050_000) * 100.0)
+    assert bridged["flow_pct"][2] == pytest.approx(-50_000 * 100.0 / (1_050_000 * 101.0))
+
+
+def test_so_lag_two_sessions() -> None:
+    out = etf_flows(pl.DataFrame(rows()), so_lag=2).sort("date")
+    so = rows()["shares_outstanding"]
+    # the row of 03-26 holds the shares reported on 03-28 against those reported on 03-27
+    assert out["flow"][1] == pytest.approx((so[3] - so[2]) * 101.0)
+    assert out["flow"][2] == pytest.approx((so[4] - so[3]) * 99.0)
+    assert out["flow_note"].to_list()[-2:] == ["so_lag_tail", "so_lag_tail"]
+
+
+@LOCAL_BACKENDS
+def test_bridge_gaps_on_every_backend(make_frame: Any) -> None:
+    """Issue 12.4: never bridged by default (the amount is kept in flow_dropped), or bridged."""
+    data = {k: [v[i] for i in (0, 1, 3, 4)] for k, v in rows().items()}
+    plain = collect(etf_flows(make_frame(data)))
+    assert plain["flow_note"].to_list() == ["birth", None, "gap", None]
+    assert plain["flow"][2] is None
+    assert plain["flow_dropped"].to_list() == [None, None, -100_000 * 100.0, None]
+    bridged = collect(etf_flows(make_frame(data), bridge_gaps=True))
+    assert bridged["flow_note"].to_list() == ["birth", None, "gap_bridged", None]
+    assert bridged["flow"][2] == pytest.approx(-100_000 * 100.0)
+    assert bridged["flow_dropped"].null_count() == 4
+    # the AUM check across the gap uses the NAV return over it: 101 -> 100
+    assert bridged["flow_diff"][2] == pytest.approx(0.0, abs=1e-6)
+    total = collect(etf_flows(make_frame(data), bridge_gaps=True, return_kind="total"))
+    assert total["flow_diff"].drop_nulls().abs().max() < 1e-6

@@ -12,10 +12,14 @@ from hypothesis import strategies as st
 
 from flowpressure import ConfigError, DataError, SchemaError
 from flowpressure.data import sample
-from flowpressure.flows import fund_flows, note_counts
+from flowpressure.flows import fund_flows, infer_freq, note_counts
 from tests.flows.frames import collect
 
 D = dt.date
+#: Every backend but Spark (slow to start), whose path test_so_lag_counts_sessions_not_rows runs.
+LOCAL_BACKENDS = pytest.mark.parametrize(
+    "make_frame", ["pandas", "polars", "polars_lazy", "duckdb"], indirect=True
+)
 MONTHS = [D(2024, 1, 31), D(2024, 2, 29), D(2024, 3, 31), D(2024, 4, 30), D(2024, 5, 31)]
 
 
@@ -143,7 +147,7 @@ def test_bad_options() -> None:
     with pytest.raises(ConfigError, match="timing"):
         fund_flows(pl.DataFrame(rows()), timing="middle")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="freq"):
-        fund_flows(pl.DataFrame(rows()), freq="W")  # type: ignore[arg-type]
+        fund_flows(pl.DataFrame(rows()), freq="H")  # type: ignore[arg-type]
 
 
 def test_quarterly_and_daily_gaps() -> None:
@@ -197,8 +201,8 @@ def panels(draw: st.DrawFn) -> pl.DataFrame:
 @settings(max_examples=60, deadline=None)
 @given(panels())
 def test_identity_and_order_independence(panel: pl.DataFrame) -> None:
-    out = fund_flows(panel).sort("fund_id", "date")
-    again = fund_flows(panel.reverse()).sort("fund_id", "date")
+    out = fund_flows(panel, freq="M").sort("fund_id", "date")
+    again = fund_flows(panel.reverse(), freq="M").sort("fund_id", "date")
     assert out.equals(again)
     prev = out.with_columns(
         p=pl.col("tna").shift(1).over("fund_id"), pd=pl.col("date").shift(1).over("fund_id")
@@ -210,3 +214,65 @@ def test_identity_and_order_independence(panel: pl.DataFrame) -> None:
     counts = note_counts(out)
     assert counts.get("birth", 0) == panel["fund_id"].n_unique()
     assert out["flow"].null_count() == sum(counts.values())
+
+
+WEEKS = [D(2024, 1, 3), D(2024, 1, 10), D(2024, 1, 17), D(2024, 1, 31)]  # Wednesdays, 01-24 gone
+
+
+@LOCAL_BACKENDS
+def test_weekly_panel_is_inferred_and_its_gap_found_on_every_backend(make_frame: Any) -> None:
+    data = {
+        "fund_id": ["W"] * 4,
+        "date": WEEKS,
+        "tna": [100.0, 101.0, 103.0, 104.0],
+        "ret": [0.0, 0.01, 0.0, 0.0],
+    }
+    assert infer_freq(make_frame(data)).freq == "W"
+    out = collect(fund_flows(make_frame(data)))
+    assert out["flow_note"].to_list() == ["birth", None, None, "gap"]
+    assert out["flow"].to_list()[1:3] == [pytest.approx(0.0), pytest.approx(2.0)]
+    stated = collect(fund_flows(make_frame(data), freq="W"))
+    assert stated["flow_note"].to_list() == ["birth", None, None, "gap"]
+
+
+@LOCAL_BACKENDS
+def test_stated_freq_with_two_rows_in_one_period_is_refused_on_every_backend(
+    make_frame: Any,
+) -> None:
+    """Issue 12.3: a stated period that holds two rows of one fund is an error, not a bridge."""
+    data = rows()
+    data["date"] = [MONTHS[0], MONTHS[1], MONTHS[2], MONTHS[0], MONTHS[1], D(2024, 2, 15)]
+    with pytest.raises(DataError) as err:
+        fund_flows(make_frame(data), freq="M")
+    # fund B, both dates in date order, the frequency
+    assert "at fund_id=B: two rows in one month (freq 'M'): 2024-02-15 and 2024-02-29" in str(
+        err.value
+    )
+    with pytest.raises(DataError, match="two rows in one quarter"):
+        fund_flows(make_frame(rows()), freq="Q")
+
+
+def test_inference_refuses_mixed_or_sparse_spacing() -> None:
+    daily = {"fund_id": ["A"] * 3, "date": [D(2024, 3, 26), D(2024, 3, 27), D(2024, 3, 28)]}
+    monthly = {"fund_id": ["B"] * 3, "date": MONTHS[:3]}
+    mixed = pl.DataFrame({k: daily[k] + monthly[k] for k in daily})
+    with pytest.raises(DataError, match=r"fund_id=A 1 days \(daily.*fund_id=B 29 days"):
+        infer_freq(mixed)
+    sparse = pl.DataFrame({"fund_id": ["A", "A"], "date": [MONTHS[0], MONTHS[2]]})
+    with pytest.raises(DataError, match="no fund_id has two rows one period apart"):
+        fund_flows(sparse.with_columns(tna=pl.lit(1.0), ret=pl.lit(0.0)))
+    lone = pl.DataFrame({"fund_id": ["A", "B"], "date": [MONTHS[0], MONTHS[2]]})
+    got = infer_freq(lone)
+    assert (got.freq, got.inferred) == ("M", True)
+    assert "every row is a birth" in got.reason
+    # a monthly fund and a sparse one (rows two months apart: no vote) agree: monthly
+    both = pl.DataFrame(
+        {"fund_id": ["B"] * 3 + ["C"] * 2, "date": [*MONTHS[:3], MONTHS[0], MONTHS[2]]}
+    )
+    assert infer_freq(both).freq == "M"
+    # but a fund three months apart looks quarterly: two readings, refused
+    odd = pl.DataFrame(
+        {"fund_id": ["B"] * 3 + ["C"] * 2, "date": [*MONTHS[:3], MONTHS[0], MONTHS[3]]}
+    )
+    with pytest.raises(DataError, match=r"fund_id=C 90 days \(quarterly"):
+        infer_freq(odd)

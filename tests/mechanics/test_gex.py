@@ -99,7 +99,7 @@ def test_by_strike_and_expiry_add_up_and_multiplier() -> None:
     )
     small = gamma_exposure(ch.with_columns(multiplier=pl.lit(10.0)))
     assert small.total_gex == pytest.approx(res.total_gex / 10)
-    assert res.diagnostics == {"contracts": 480, "expiring_today": 0}
+    assert res.diagnostics == {"contracts": 480, "expiring_today": 0, "rows_chain_gamma": 0}
 
 
 def test_flip_level_is_where_total_gex_changes_sign() -> None:
@@ -179,3 +179,60 @@ def test_events_per_expiry() -> None:
     np.testing.assert_allclose(ev["dollars"], -res.by_expiry["gex"])
     np.testing.assert_allclose(ev["shares"], -res.by_expiry["gex"] / res.spot)
     assert ev["days_of_adv"].null_count() == 0
+
+
+# ------------------------------------------------------------------ the chain's own gamma, snapshots
+def test_chain_gamma_is_used_at_spot_and_the_model_kept_for_comparison() -> None:
+    two = chain(
+        expiry=[D(2024, 6, 21)] * 2,
+        strike=[5000.0, 4800.0],
+        type=["call", "put"],
+        open_interest=[1000.0, 2000.0],
+        iv=[0.18, 0.2],
+        gamma=[0.0004, 0.0003],
+    )
+    res = gamma_exposure(two, spot=5000.0, as_of=AS_OF)
+    # 0.0004 x 1000 x 100 x 5000^2 x 0.01 - 0.0003 x 2000 x 100 x 5000^2 x 0.01
+    assert res.total_gex == pytest.approx(10_000_000.0 - 15_000_000.0, rel=1e-12)
+    assert res.gamma_source == "chain"
+    assert res.diagnostics["rows_chain_gamma"] == 2
+    model = gamma_exposure(two, spot=5000.0, as_of=AS_OF, gamma="model")
+    assert model.gamma_source == "model"
+    assert res.model_total_gex == pytest.approx(model.total_gex, rel=1e-12)
+    assert model.total_gex != pytest.approx(res.total_gex, rel=1e-3)
+
+
+def test_gamma_chain_requires_it_on_every_row() -> None:
+    two = chain(
+        expiry=[D(2024, 6, 21)] * 2,
+        strike=[5000.0, 4800.0],
+        type=["call", "put"],
+        open_interest=[1000.0, 2000.0],
+        iv=[0.18, 0.2],
+        gamma=[0.0004, None],
+    )
+    res = gamma_exposure(two, spot=5000.0, as_of=AS_OF)
+    assert res.gamma_source == "mixed"
+    with pytest.raises(DataError, match=r"gamma.*strike=4800\.0"):
+        gamma_exposure(two, spot=5000.0, as_of=AS_OF, gamma="chain")
+    with pytest.raises(ConfigError, match="auto, chain or model"):
+        gamma_exposure(two, spot=5000.0, as_of=AS_OF, gamma="cboe")  # type: ignore[arg-type]
+
+
+def test_several_snapshots_on_a_date_are_never_summed() -> None:
+    snaps = chain(
+        expiry=[D(2024, 6, 21)] * 2,
+        strike=[5000.0, 5000.0],
+        type=["call", "call"],
+        open_interest=[1000.0, 3000.0],
+        iv=[0.18, 0.18],
+        snapshot=["am", "pm"],
+    )
+    with pytest.raises(ConfigError, match=r"2 snapshots of UNDERLYING on 2024-03-28 \(am, pm\)"):
+        gamma_exposure(snaps, spot=5000.0, as_of=AS_OF)
+    one = gamma_exposure(snaps, spot=5000.0, as_of=AS_OF, snapshot="pm")
+    only = gamma_exposure(snaps.filter(pl.col("snapshot") == "pm"), spot=5000.0, as_of=AS_OF)
+    assert one.total_gex == only.total_gex > 0
+    assert one.snapshot == "pm"
+    with pytest.raises(DataError, match="snapshots \\(am, pm\\), got 'noon'"):
+        gamma_exposure(snaps, spot=5000.0, as_of=AS_OF, snapshot="noon")

@@ -93,6 +93,7 @@ def _root(
 def _register() -> None:
     from flowpressure.cli import (
         _flows,
+        _flows_reported,
         _ingest,
         _mechanics,
         _pressure,
@@ -102,7 +103,17 @@ def _register() -> None:
         _serve,
     )
 
-    for module in (_ingest, _sample, _flows, _rebalance, _mechanics, _pressure, _report, _serve):
+    for module in (
+        _ingest,
+        _sample,
+        _flows,
+        _flows_reported,
+        _rebalance,
+        _mechanics,
+        _pressure,
+        _report,
+        _serve,
+    ):
         module.register(app)
 
 

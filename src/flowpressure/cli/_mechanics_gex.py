@@ -23,7 +23,12 @@ from flowpressure.cli._mechanics_io import (
 
 CHAIN_HELP = (
     "Option chain (expiry, strike, type, open_interest, iv; optional multiplier, "
-    "underlying_price, rate, date, dealer_sign): CSV/Parquet, 'sample' or, with --db, 'options'."
+    "underlying_price, rate, date, dealer_sign, gamma, snapshot): CSV/Parquet (or a source "
+    "format such as a CBOE chain, see flowpressure formats), 'sample' or, with --db, 'options'."
+)
+SIGN_CONVENTION = (
+    "as positioned: + where dealers are long the contract, - where short; total > 0 means "
+    "dealers long gamma; hedge flow for a +1% move = -GEX"
 )
 
 
@@ -42,6 +47,18 @@ def gex(
     call_sign: float = typer.Option(1.0, "--call-sign", help="Dealers' sign on calls (+1 long)."),
     put_sign: float = typer.Option(-1.0, "--put-sign", help="Dealers' sign on puts (-1 short)."),
     top: int = typer.Option(12, "--top", help="Strikes shown (largest |GEX|)."),
+    snapshot: str | None = typer.Option(
+        None,
+        "--snapshot",
+        help="Chain snapshot to use when the chain holds several of the underlying on the "
+        "date (they are never summed).",
+    ),
+    gamma: str = typer.Option(
+        "auto",
+        "--gamma",
+        help="Gamma at spot: auto (the chain's gamma column where given, else Black-Scholes "
+        "from iv), chain or model.",
+    ),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -49,7 +66,7 @@ def gex(
     from flowpressure.mechanics import gamma_exposure
 
     with handle_errors():
-        frame = read_input(chain, "options", db, "CHAIN")
+        frame, source = _read_chain(chain, db)
         res = gamma_exposure(
             frame,
             spot=spot,
@@ -58,6 +75,8 @@ def gex(
             asset_id=asset,
             call_sign=call_sign,
             put_sign=put_sign,
+            snapshot=snapshot,
+            gamma=gamma,  # type: ignore[arg-type]  # checked by gamma_exposure
         )
         if res.diagnostics["expiring_today"]:
             stderr().print(
@@ -76,11 +95,32 @@ def gex(
             "by_strike": records(res.by_strike),
             "by_expiry": records(res.by_expiry),
             "diagnostics": res.diagnostics,
+            "units": res.units,
+            "sign_convention": SIGN_CONVENTION,
+            "gamma_source": res.gamma_source,
+            "model_total_gex": res.model_total_gex,
+            "snapshot": res.snapshot,
+            "source": source,
         }
         if as_json:
             emit_json(clean(payload))
             return
         _print(payload, res.by_strike, top)
+
+
+def _read_chain(chain: str, db: Path | None) -> tuple[Any, dict[str, Any]]:
+    """Read the chain; for a file, also what its source format inferred (``source``)."""
+    path = Path(chain)
+    if chain != "sample" and path.suffix and path.is_file():
+        import duckdb
+
+        from flowpressure.data import scan_source
+
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        scan = scan_source(con, path, "options")
+        return scan.relation, dict(scan.describe())
+    return read_input(chain, "options", db, "CHAIN"), {}
 
 
 def _print(p: dict[str, Any], by_strike: pl.DataFrame, top: int) -> None:
@@ -101,6 +141,16 @@ def _print(p: dict[str, Any], by_strike: pl.DataFrame, top: int) -> None:
         f"+1% {money(p['hedge_flow_1pct'])}; gamma flip {flip}",
         highlight=False,
     )
+    snap = f"; snapshot {p['snapshot']}" if p["snapshot"] else ""
+    out.print(
+        f"units: {p['units']}; sign {p['sign_convention']}; gamma at spot: "
+        f"{p['gamma_source']} (model total {money(p['model_total_gex'])}; profile and flip "
+        f"re-priced by the model){snap}",
+        highlight=False,
+    )
+    if p["source"]:
+        notes = ", ".join(f"{k} {v}" for k, v in p["source"].items() if not isinstance(v, dict))
+        stderr().print(f"chain read as: {notes}", highlight=False)
     t = new_table(
         "by expiry",
         [(c, "right") for c in ("expiry", "days", "call GEX", "put GEX", "GEX", "open interest")],

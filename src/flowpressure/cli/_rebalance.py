@@ -80,6 +80,51 @@ def _prices(prices: Path | None, db: Path | None, assets: list[str], calendar: s
         ) from None
 
 
+def _pension_prices(
+    files: list[Path], db: Path | None, assets: list[str], calendar: str
+) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """Prices of the legs from one or more files (each read in its format) or a store.
+
+    Returns the pivoted prices and, per file, what its source format inferred (FRED: the
+    frequency per series, NaN and non-session rows dropped).
+    """
+    if files and db is not None:
+        from flowpressure import ConfigError
+
+        raise ConfigError(field="--prices", expected="prices files or --db, not both")
+    if db is not None:
+        return _prices(None, db, assets, calendar), {}
+    import duckdb
+
+    from flowpressure import ConfigError, DataError, FlowPressureError
+    from flowpressure.data import scan_source, validate
+    from flowpressure.mechanics import PriceArrays
+    from flowpressure.mechanics.pension import stack_legs
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    panels: list[Any] = []
+    inputs: dict[str, dict[str, Any]] = {}
+    for file in files:
+        scan = scan_source(con, file, "prices")
+        try:
+            panels.append(validate(scan.relation, "prices", calendar=calendar))
+        except FlowPressureError as err:
+            scan.place(err)
+            raise
+        described = scan.describe()
+        if described:
+            inputs[file.name] = described
+    try:
+        return PriceArrays.from_frame(stack_legs(panels), assets), inputs
+    except DataError as exc:
+        if exc.field != "asset_id":
+            raise
+        raise ConfigError(
+            field="--equity-id", key=exc.key, expected="an asset_id with rows in the prices"
+        ) from None
+
+
 def _rule(
     rule: str | None,
     every: int | None,
@@ -247,8 +292,11 @@ def pension(
     bond_return: float | None = typer.Option(
         None, "--bond-return", help="Bond return since the last rebalance."
     ),
-    prices: Path | None = typer.Option(
-        None, "--prices", help="Prices file: estimate month/quarter/year windows from data."
+    prices: list[Path] | None = typer.Option(
+        None,
+        "--prices",
+        help="Prices file: estimate month/quarter/year windows from data. Repeatable, one per "
+        "leg, e.g. equities and a FRED/ICE total-return index (read by the fred format).",
     ),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     equity_id: str | None = typer.Option(None, "--equity-id", help="asset_id of equities."),
@@ -270,9 +318,10 @@ def pension(
         estimate_pension_flows,
         two_asset_trade,
     )
+    from flowpressure.mechanics.pension import RETURN_BASIS
 
     with handle_errors():
-        if prices is None and db is None:
+        if not prices and db is None:
             if equity_return is None or bond_return is None:
                 raise ConfigError(
                     field="--equity-return",
@@ -308,7 +357,7 @@ def pension(
         assumptions = PensionAssumptions(
             _triple(share, "--share"), _triple(band, "--band"), _triple(early, "--early")
         )
-        panel = _prices(prices, db, [equity_id, bond_id], calendar)
+        panel, inputs = _pension_prices(prices or [], db, [equity_id, bond_id], calendar)
         est = estimate_pension_flows(
             panel,
             {equity_id: target_equity, bond_id: 1 - target_equity},
@@ -353,10 +402,17 @@ def pension(
                 "traded_early": assumptions.traded_early,
             },
             "windows": windows,
+            "notes": {**est.notes, "inputs": inputs},
         }
         if as_json:
             emit_json(payload)
             return
+        err = stderr()
+        for asset, basis in est.notes["return_basis"].items():
+            err.print(f"pension {asset}: {RETURN_BASIS[basis]}", highlight=False)
+        for name, described in inputs.items():
+            for key, value in described.items():
+                err.print(f"pension {name} {key}: {value}", highlight=False)
         table = Table(
             title=f"pension rebalancing flows as of {est.as_of} "
             f"({target_equity:.0%} {equity_id} / {1 - target_equity:.0%} {bond_id}, "

@@ -261,7 +261,10 @@ def scan_source(
         ) from None
     chosen = get_format(kind, fmt) if fmt is not None else None
     inferred = False
-    if chosen is None and not set(schema.required) <= {c.lower() for c in columns}:
+    # The user's mapping and constants come first: a file they already map onto the panel's
+    # columns is read as it is, not taken over by a format that happens to fit its header.
+    given = {(mapping or {}).get(c, c).lower() for c in columns} | set(constants or {})
+    if chosen is None and not set(schema.required) <= given:
         chosen = detect_format(kind, columns)
         inferred = chosen is not None
     notes: Mapping[str, Any] = {}

@@ -235,9 +235,51 @@ SCHEMAS: dict[str, PanelSchema] = {
             _c("multiplier", "float", "positive", required=False),
             _c("underlying_price", "float", "positive", required=False),
             _c("rate", "float", "finite", required=False),
+            _c("gamma", "float", "nonnegative", required=False),
+            _c("contract", "str", required=False),
+            _c("snapshot", "str", required=False),
         ),
         frequency="daily",
-        description="option chain snapshots: open interest and implied vol per contract",
+        optional_keys=("contract", "snapshot"),
+        description="option chain snapshots: open interest and implied vol per contract "
+        "(optional: the source's gamma, the contract symbol, the snapshot it came from)",
+    ),
+    "fund_returns": PanelSchema(
+        kind="fund_returns",
+        keys=("fund_id", "date"),
+        columns=(
+            _c("fund_id", "str"),
+            _c("date", "date"),
+            _c("ret_total", "float", "return"),
+            _c("series_id", "str", required=False),
+        ),
+        frequency="period",
+        session_dates=(),
+        description="total return per fund or share class and period end (N-PORT Item B.5); "
+        "series_id groups the classes of one fund",
+    ),
+    "fund_flows_reported": PanelSchema(
+        kind="fund_flows_reported",
+        keys=("fund_id", "period_start", "date"),
+        columns=(
+            _c("fund_id", "str"),
+            _c("period_start", "date"),
+            _c("date", "date"),
+            _c("sales", "float", "nonnegative"),
+            _c("redemptions", "float", "nonnegative"),
+            _c("reinvestments", "float", "nonnegative", required=False),
+            _c("net_flow", "float", "finite", required=False),
+            _c("redemption_credits", "float", "nonnegative", required=False),
+            _c("tna", "float", "positive", required=False),
+            _c("source", "str", required=False),
+            _c("series_id", "str", required=False),
+            _c("fund_name", "str", required=False),
+        ),
+        frequency="period",
+        session_dates=(),
+        description="gross flows a fund reports per period (N-PORT month, 24F-2NT fiscal year, "
+        "N-CEN year): sales, redemptions (positive) and reinvestments; net_flow = sales + "
+        "reinvestments - redemptions",
     ),
 }
 

@@ -16,13 +16,16 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as _field
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 import duckdb
 
 from flowpressure._errors import ConfigError, DataError, SchemaError
+from flowpressure.data._units13f import PRICE_RANGE, choose_units
 
 __all__ = ["REQUIRED_COLUMNS", "Holdings13F", "load_13f"]
 
@@ -68,7 +71,7 @@ class Holdings13F:
     notices_skipped
         Notice filings (13F-NT, 13F-NT/A, report type 13F NOTICE) without information table.
     value_scaled_from_thousands
-        Lines filed before 2023-01-03 whose VALUE was multiplied by 1000.
+        Lines whose VALUE was read as thousands of dollars (multiplied by 1000).
     prn_rows
         Panel rows of principal amounts (``sh_prn == 'PRN'``).
     filings_superseded
@@ -80,6 +83,19 @@ class Holdings13F:
         was filed in an earlier quarter's data set).
     lines_dropped
         Lines of superseded filings and of amendments of unknown type.
+    filings_units_corrected
+        Filings whose units were chosen against the filing-date rule, by the evidence of
+        their implied prices (see :func:`choose_units`).
+    rows_units_corrected
+        Lines of those filings.
+    rows_units_doubtful
+        Share lines (SH, no put/call) whose own implied price, in the units chosen for their
+        filing, is outside :data:`PRICE_RANGE` (kept as they are, counted).
+    filings_units_ambiguous
+        Filings whose implied prices are plausible in both units (the date rule decided).
+    units_corrected
+        ``{accession number: "dollars" | "thousands"}``: the unit chosen for each corrected
+        filing (every other filing follows the date rule).
     """
 
     rows: int
@@ -96,6 +112,11 @@ class Holdings13F:
     amendments_unknown_type: int
     amendments_without_original: int
     lines_dropped: int
+    filings_units_corrected: int = 0
+    rows_units_corrected: int = 0
+    rows_units_doubtful: int = 0
+    filings_units_ambiguous: int = 0
+    units_corrected: Mapping[str, str] = _field(default_factory=dict, kw_only=True)
 
 
 def load_13f(
@@ -160,11 +181,17 @@ def load_13f(
 
     4. **Units**: VALUE is in thousands of dollars for filings before 2023-01-03 (readme:
        "Starting on January 3, 2023, market value is reported rounded to the nearest dollar.
-       Previously, market value was reported in thousands"), so
+       Previously, market value was reported in thousands"). Many filers did not follow the
+       rule, so the rule is only the default: each filing's units are chosen by the median
+       implied price of its share lines (:func:`choose_units`), with :math:`u_f` the factor
+       chosen for filing :math:`f`
 
-       .. math:: \text{value} = \text{VALUE} \times
-                 \begin{cases} 1000 & \text{FILING\_DATE} < 2023\text{-}01\text{-}03 \\
-                 1 & \text{otherwise} \end{cases}
+       .. math:: \text{value} = \text{VALUE} \times u_f, \qquad u_f \in \{1, 1000\},
+                 \quad u_f^{\text{rule}} = 1000 \text{ iff FILING\_DATE} < 2023\text{-}01\text{-}03
+
+       Filings whose units go against the rule are counted (``rows_units_corrected``) and
+       named (``units_corrected``); share lines whose own price stays implausible are
+       counted in ``rows_units_doubtful``.
 
     5. **PRN** lines (SSHPRNAMTTYPE = 'PRN', principal amount of debt) are kept; ``sh_prn`` in
        the key keeps them apart from shares. Puts and calls are apart through ``put_call``.
@@ -504,46 +531,86 @@ def _build_filings(con: duckdb.DuckDBPyConnection, n: _Names) -> None:
 
 def _fold(con: duckdb.DuckDBPyConnection, table: str, n: _Names) -> Holdings13F:
     """Sum contributing lines into the panel table and count what happened."""
+    units = f"{n.filing}__units"
+    lo, hi = PRICE_RANGE
+    try:
+        choose_units(
+            con,
+            f'(SELECT l.*, f.filing_date FROM "{n.line}" l JOIN "{n.filing}" f '
+            "USING (accession_number))",
+            ["accession_number"],
+            table=units,
+            preferred=f"CASE WHEN filing_date < DATE '{DOLLARS_FROM}' THEN 1000 ELSE 1 END",
+            share_line="sh_prn = 'SH' AND put_call = ''",
+        )
+        return _fold_units(con, table, n, units, lo, hi)
+    finally:
+        con.execute(f'DROP TABLE IF EXISTS temp.main."{units}"')
+
+
+def _fold_units(
+    con: duckdb.DuckDBPyConnection, table: str, n: _Names, units: str, lo: float, hi: float
+) -> Holdings13F:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE "{table}" AS
         SELECT f.investor_id, l.asset_id, f.period AS date,
                sum(l.shares)::DOUBLE AS shares,
-               sum(CASE WHEN f.filing_date < DATE '{DOLLARS_FROM}' THEN l.value * 1000
-                        ELSE l.value END)::DOUBLE AS value,
+               sum(l.value * u.unit_factor)::DOUBLE AS value,
                l.put_call, l.sh_prn,
                arg_max(l.name_of_issuer, (f.ord::BIGINT << 40) + l.rowid) AS name_of_issuer,
                arg_max(l.title_of_class, (f.ord::BIGINT << 40) + l.rowid) AS title_of_class,
                max(f.filing_date) AS filing_date,
                arg_max(f.accession_number, f.ord) AS accession_number
         FROM "{n.line}" l JOIN "{n.filing}" f USING (accession_number)
+        JOIN "{units}" u USING (accession_number)
         WHERE f.contributes
         GROUP BY f.investor_id, l.asset_id, f.period, l.put_call, l.sh_prn
         ORDER BY investor_id, asset_id, date, put_call, sh_prn
     """)
-    # one value per field of Holdings13F, in its order
+    # one value per int field of Holdings13F, in its order
     stats = _one(
         con,
         f"""WITH p AS (
             SELECT count(*) AS n_rows, count(DISTINCT investor_id) AS n_filers,
                    count(DISTINCT date) AS n_periods, count_if(sh_prn = 'PRN') AS n_prn
             FROM "{table}"
+        ),
+        fu AS (
+            SELECT f.*, u.unit_factor, u.evidence
+            FROM "{n.filing}" f LEFT JOIN "{units}" u USING (accession_number)
+        ),
+        doubt AS (
+            SELECT count(*) AS n FROM "{n.line}" l JOIN fu USING (accession_number)
+            WHERE fu.contributes AND l.sh_prn = 'SH' AND l.put_call = ''
+              AND (l.shares <= 0 OR NOT (l.value * fu.unit_factor / l.shares
+                   BETWEEN {lo!r} AND {hi!r}))
         )
         SELECT any_value(p.n_rows), any_value(p.n_filers), any_value(p.n_periods),
-            coalesce(sum(n_lines), 0),
-            coalesce(sum(n_lines) FILTER (WHERE contributes), 0) - any_value(p.n_rows),
+            coalesce(sum(fu.n_lines), 0),
+            coalesce(sum(fu.n_lines) FILTER (WHERE contributes), 0) - any_value(p.n_rows),
             count_if(kind = 'RESTATEMENT' AND contributes),
             count_if(kind = 'NEW HOLDINGS' AND contributes),
             count_if(kind = 'NOTICE'),
-            coalesce(sum(n_lines) FILTER (
-                WHERE contributes AND filing_date < DATE '{DOLLARS_FROM}'), 0),
+            coalesce(sum(fu.n_lines) FILTER (WHERE contributes AND unit_factor = 1000), 0),
             any_value(p.n_prn),
             count_if(kind IN ('ORIGINAL', 'RESTATEMENT', 'NEW HOLDINGS') AND NOT contributes),
             count_if(kind = 'UNKNOWN'),
             count_if(kind IN ('RESTATEMENT', 'NEW HOLDINGS') AND contributes AND NOT has_original),
-            coalesce(sum(n_lines) FILTER (WHERE NOT contributes), 0)
-        FROM "{n.filing}", p""",
+            coalesce(sum(fu.n_lines) FILTER (WHERE NOT contributes), 0),
+            count_if(contributes AND evidence = 'corrected'),
+            coalesce(sum(fu.n_lines) FILTER (WHERE contributes AND evidence = 'corrected'), 0),
+            any_value(doubt.n),
+            count_if(contributes AND evidence = 'ambiguous')
+        FROM fu, p, doubt""",
     )
-    return Holdings13F(*(int(v) for v in stats))
+    corrected = con.execute(
+        f"""SELECT accession_number,
+                   CASE WHEN unit_factor = 1000 THEN 'thousands' ELSE 'dollars' END
+            FROM "{n.filing}" JOIN "{units}" USING (accession_number)
+            WHERE contributes AND evidence = 'corrected' ORDER BY accession_number"""
+    ).fetchall()
+    counts = [int(v) for v in stats]
+    return Holdings13F(*counts, units_corrected={str(a): str(u) for a, u in corrected})
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:

@@ -51,7 +51,13 @@ INGEST_KINDS: tuple[str, ...] = (*KINDS, "13f")
 
 _SQL_TYPES = {"str": "VARCHAR", "date": "DATE", "float": "DOUBLE"}
 #: Values that optional key columns take when a file does not have them.
-KEY_DEFAULTS: dict[str, str] = {"put_call": "", "sh_prn": "SH", "index_id": ""}
+KEY_DEFAULTS: dict[str, str] = {
+    "put_call": "",
+    "sh_prn": "SH",
+    "index_id": "",
+    "contract": "",
+    "snapshot": "",
+}
 
 #: What a missing value of an optional column means, per kind: no corporate action. The store
 #: keeps what the file said (an absent column is stored as null) and reads it back with these,

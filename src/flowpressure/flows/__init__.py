@@ -16,13 +16,16 @@ from flowpressure.flows._analytics import (
     flow_totals,
     flow_zscores,
 )
-from flowpressure.flows._common import NOTES, note_counts
+from flowpressure.flows._common import NOTES, FreqInference, infer_freq, note_counts
 from flowpressure.flows._etf import etf_flows
 from flowpressure.flows._fund import fund_flows
 from flowpressure.flows._holdings import holdings_flows, portfolio_flows
+from flowpressure.flows._reported import REPORTED_NOTES, reported_flows
 
 __all__ = [
+    "FreqInference",
     "NOTES",
+    "REPORTED_NOTES",
     "aggregate_flow",
     "cumulative_flows",
     "etf_flows",
@@ -32,6 +35,8 @@ __all__ = [
     "flow_zscores",
     "fund_flows",
     "holdings_flows",
+    "infer_freq",
     "note_counts",
     "portfolio_flows",
+    "reported_flows",
 ]

@@ -96,7 +96,7 @@ def eager_fund_flows(
     ``absorbed`` maps (acquirer, merger date) to the absorbed TNA, as
     :func:`flowpressure.flows._fund.absorbed_tna` gives it.
     """
-    from flowpressure.flows._fast import OrderError
+    from flowpressure.flows._fast import OrderError, PeriodError
 
     if freq == "D":  # sessions need the calendar's numbering (non-sessions are null there)
         return None
@@ -105,7 +105,7 @@ def eager_fund_flows(
         return None
     try:
         added = _pass(table, timing, freq, calendar, absorbed, ret_col)
-    except OrderError:
+    except (OrderError, PeriodError):  # in key order the first clash met is the smallest key
         order = pc.sort_indices(table, sort_keys=[("fund_id", "ascending"), ("date", "ascending")])
         try:
             added = _pass(table.take(order), timing, freq, calendar, absorbed, ret_col)

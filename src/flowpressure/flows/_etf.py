@@ -22,6 +22,7 @@ def etf_flows(
     *,
     calendar: str = "XNYS",
     stale_after: int = 10,
+    bridge_gaps: bool = False,
     check_sessions: bool = True,
     validate_input: bool = True,
 ) -> IntoFrameT:
@@ -37,16 +38,25 @@ def etf_flows(
         shares is not a whole number of units (``"fractional_units"``).
     so_lag
         K: the shares reported on session t are those of session t-K (issuers often report a
-        day late). Shares are shifted back by K sessions; the last K rows of each fund have no
-        flow (``"so_lag_tail"``).
+        day late). Shares are shifted back by K sessions of ``calendar``, not by K rows: a row
+        whose session K on is past the fund's last row has no flow (``"so_lag_tail"``); one
+        whose session K on is missing from the data, and the row after it, have no flow
+        (``"so_lag_gap"``): a lag never reaches across a gap.
     return_kind
         Which return the AUM cross-check uses: ``"price"`` (NAV change) or ``"total"`` (with the
         distribution, added back on the ex-date so it shows no phantom outflow).
     calendar
-        Exchange calendar: a missing session between two rows is a gap (no flow, never bridged).
+        Exchange calendar: a missing session between two rows is a gap (no flow unless
+        ``bridge_gaps``).
     stale_after
         A share count unchanged for more than this many sessions is flagged
         ``"stale_shares"`` (the flow, zero, is kept; compare ``flow_aum``).
+    bridge_gaps
+        False (default): the row after a gap has no flow (``"gap"``) and ``flow_dropped``
+        holds the flow bridging would have given, so the amount left out can be stated. True:
+        that row's flow covers the whole gap, :math:`(SO_t - SO_{prev})\,NAV_t` with
+        :math:`SO_{prev}` the last share count known before the gap, flagged
+        ``"gap_bridged"``; its AUM cross-check uses the NAV return over the gap.
     check_sessions, validate_input
         Validate the panel first (kind ``etf``), with or without the session check.
 
@@ -54,8 +64,10 @@ def etf_flows(
     -------
     frame
         Every input column plus ``flow``, ``flow_pct``, ``creation_units`` (with
-        ``unit_size``), ``flow_aum`` and ``flow_diff = flow_aum - flow``, and ``flow_note``
-        (``"birth"``, ``"gap"``, ``"so_lag_tail"``, ``"stale_shares"``, ``"fractional_units"``).
+        ``unit_size``), ``flow_aum`` and ``flow_diff = flow_aum - flow``, ``flow_dropped`` (on
+        ``"gap"`` rows: the flow over the gap that was not counted) and ``flow_note``
+        (``"birth"``, ``"gap"``, ``"gap_bridged"``, ``"so_lag_tail"``, ``"so_lag_gap"``,
+        ``"stale_shares"``, ``"fractional_units"``).
 
     Notes
     -----
@@ -81,6 +93,16 @@ def etf_flows(
     >>> out = etf_flows(df)
     >>> [round(v) for v in out.select("flow", "flow_aum").row(1)]
     [2000000, 2000000]
+
+    A missing session (2024-03-28) drops the next flow unless gaps are bridged:
+
+    >>> days = [dt.date(2024, 3, 26), dt.date(2024, 3, 27), dt.date(2024, 4, 1)]
+    >>> gap = pl.DataFrame({"fund_id": ["X"] * 3, "date": days,
+    ...                     "shares_outstanding": [1e6, 1.1e6, 1.2e6], "nav": [10.0, 10.0, 10.0]})
+    >>> etf_flows(gap).select("flow", "flow_dropped", "flow_note").rows()[2]
+    (None, 1000000.0, 'gap')
+    >>> etf_flows(gap, bridge_gaps=True).select("flow", "flow_dropped", "flow_note").rows()[2]
+    (1000000.0, None, 'gap_bridged')
     """
     if so_lag < 0:
         raise ConfigError(field="so_lag", expected="a whole number of sessions >= 0", got=so_lag)
@@ -105,16 +127,29 @@ def etf_flows(
     def lag(expr: nw.Expr, n: int = 1) -> nw.Expr:
         return expr.shift(n).over("fund_id", **key)
 
+    lf = lf.with_columns(step_number(lf, "D", calendar).alias("_step"))
+    step = nw.col("_step")
     so = nw.col("shares_outstanding")
     if so_lag:
-        so = lag(so, -so_lag)
+        # The shares of session t are those reported on session t + K. Rows are distinct
+        # sessions, so that row is at most K rows on, and only if it is in the data: a lag
+        # never crosses a missing session.
+        ahead = [
+            nw.when(lag(step, -j) == step + so_lag).then(lag(so, -j)) for j in range(1, so_lag + 1)
+        ]
+        so = nw.coalesce(*ahead) if len(ahead) > 1 else ahead[0]
+    lf = lf.with_columns(so.alias("_so"), step.max().over("fund_id").alias("_last_step"))
+    if so_lag:  # across a gap, the last share count known before it (a lagged one may be null)
+        lf = lf.with_columns(
+            nw.col("_so").fill_null(strategy="forward").over("fund_id", **key).alias("_so_ff")
+        )
+    else:
+        lf = lf.with_columns(nw.col("_so").alias("_so_ff"))
     lf = lf.with_columns(
-        so.alias("_so"),
-        step_number(lf, "D", calendar).alias("_step"),
-    ).with_columns(
         lag(nw.col("_so")).alias("_prev_so"),
+        lag(nw.col("_so_ff")).alias("_prev_so_ff"),
         lag(nw.col("nav")).alias("_prev_nav"),
-        lag(nw.col("_step")).alias("_prev_step"),
+        lag(step).alias("_prev_step"),
         lag(nw.col("shares_outstanding")).alias("_prev_reported"),
     )
     dist = nw.col("distribution").fill_null(0.0) if "distribution" in present else nw.lit(0.0)
@@ -124,15 +159,19 @@ def etf_flows(
     aum = nw.coalesce(nw.col("aum"), so_nav) if "aum" in present else so_nav
     lf = lf.with_columns(aum.alias("_aum")).with_columns(lag(nw.col("_aum")).alias("_prev_aum"))
     prev_nav, prev_aum = nw.col("_prev_nav"), nw.col("_prev_aum")
+    gap = nw.col("_step") - nw.col("_prev_step") > 1
     if return_kind == "price":
         nav_ret = nw.col("nav") / prev_nav - 1
         ret = nw.coalesce(nw.col("ret"), nav_ret) if "ret" in present else nav_ret
         add_back: nw.Expr = nw.lit(0.0)
     else:
-        nav_total = (nw.col("nav") + dist) / prev_nav - 1
-        ret = nw.coalesce(nw.col("ret_total"), nav_total) if "ret_total" in present else nav_total
+        nav_ret = (nw.col("nav") + dist) / prev_nav - 1
+        ret = nw.coalesce(nw.col("ret_total"), nav_ret) if "ret_total" in present else nav_ret
         add_back = prev_aum * dist / prev_nav
-    d_so = nw.col("_so") - nw.col("_prev_so")
+    if bridge_gaps:  # a given one-session return does not cover a gap: the NAV return does
+        ret = nw.when(gap).then(nav_ret).otherwise(ret)
+    # over a gap, from the last share count known before it (the row before may have none)
+    d_so = nw.col("_so") - nw.when(gap).then(nw.col("_prev_so_ff")).otherwise(nw.col("_prev_so"))
     # Runs of an unchanged reported share count, numbered within each fund.
     changed = (
         (nw.col("shares_outstanding") != nw.col("_prev_reported")).fill_null(True).cast(nw.Int64)
@@ -140,26 +179,31 @@ def etf_flows(
     lf = lf.with_columns(changed.cum_sum().over("fund_id", **key).alias("_run")).with_columns(
         nw.col("date").cum_count().over("fund_id", "_run", **key).alias("_run_pos")
     )
+    note = nw.when(nw.col("_prev_nav").is_null()).then(nw.lit("birth"))
+    if not bridge_gaps:
+        note = note.when(gap).then(nw.lit("gap"))
     note = (
-        nw.when(nw.col("_prev_nav").is_null())
-        .then(nw.lit("birth"))
-        .when(nw.col("_step") - nw.col("_prev_step") > 1)
-        .then(nw.lit("gap"))
-        .when(nw.col("_so").is_null())
+        note.when(nw.col("_so").is_null() & (nw.col("_step") + so_lag > nw.col("_last_step")))
         .then(nw.lit("so_lag_tail"))
-        .when(nw.col("_run_pos") > stale_after)
-        .then(nw.lit("stale_shares"))
+        .when(nw.col("_so").is_null() | d_so.is_null())
+        .then(nw.lit("so_lag_gap"))
     )
+    if bridge_gaps:
+        note = note.when(gap).then(nw.lit("gap_bridged"))
+    note = note.when(nw.col("_run_pos") > stale_after).then(nw.lit("stale_shares"))
     if unit_size is not None:
         units = d_so / unit_size
         note = note.when((units - units.round(0)).abs() > 1e-9).then(nw.lit("fractional_units"))
     lf = lf.with_columns(note.otherwise(nw.lit(None, dtype=nw.String)).alias("flow_note"))
     ok = nw.col("flow_note").is_null() | nw.col("flow_note").is_in(
-        ["stale_shares", "fractional_units"]
+        ["stale_shares", "fractional_units", "gap_bridged"]
     )
     null = nw.lit(None, dtype=nw.Float64)
     added = {
         "flow": nw.when(ok).then(d_so * nw.col("nav")).otherwise(null),
+        "flow_dropped": nw.when(nw.col("flow_note") == "gap")
+        .then(d_so * nw.col("nav"))
+        .otherwise(null),
         "flow_aum": nw.when(ok)
         .then(nw.col("_aum") - prev_aum * (1 + ret) + add_back)
         .otherwise(null),
@@ -167,7 +211,7 @@ def etf_flows(
     if unit_size is not None:
         added["creation_units"] = nw.when(ok).then(d_so / unit_size).otherwise(null)
     lf = lf.with_columns(**added).with_columns(
-        flow_pct=nw.col("flow") / (nw.col("_prev_so") * prev_nav),
+        flow_pct=nw.col("flow") / ((nw.col("_so") - d_so) * prev_nav),
         flow_diff=nw.col("flow_aum") - nw.col("flow"),
     )
     order = [
@@ -176,6 +220,7 @@ def etf_flows(
         *(["creation_units"] if unit_size else []),
         "flow_aum",
         "flow_diff",
+        "flow_dropped",
         "flow_note",
     ]
     out = lf.select(*[c for c in present if c not in order], *order)

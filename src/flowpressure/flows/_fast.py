@@ -20,9 +20,9 @@ from numba import njit
 from numpy.typing import NDArray
 
 from flowpressure._errors import DataError
-from flowpressure.flows._common import Freq
+from flowpressure.flows._common import Freq, period_error
 
-__all__ = ["NOTE_VALUES", "OrderError", "fund_flow_batches"]
+__all__ = ["NOTE_VALUES", "OrderError", "PeriodError", "fund_flow_batches"]
 
 #: Dictionary of the ``flow_note`` column written by the fast path.
 NOTE_VALUES = pa.array(["birth", "gap", "merger"], type=pa.string())
@@ -36,6 +36,10 @@ class OrderError(DataError):
     """The stored rows are not in (fund_id, date) order; the caller reads them sorted."""
 
 
+class PeriodError(DataError):
+    """Two rows of one fund fall in one period of the stated frequency."""
+
+
 def _step_table(lo: int, hi: int, freq: Freq, calendar: str) -> NDArray[np.int64]:
     """Period ordinal of every day from ``lo`` to ``hi`` (days since 1970), for a gather."""
     days = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[D]")
@@ -45,6 +49,8 @@ def _step_table(lo: int, hi: int, freq: Freq, calendar: str) -> NDArray[np.int64
         return days.astype("datetime64[M]").astype(np.int64) // 3
     if freq == "A":
         return days.astype("datetime64[Y]").astype(np.int64)
+    if freq == "W":  # weeks from Monday (1970-01-05 is a Monday)
+        return (np.arange(lo, hi + 1, dtype=np.int64) + 3) // 7
     from flowpressure.data import sessions as get_sessions
 
     first = dt.date(1970, 1, 1) + dt.timedelta(days=lo)
@@ -103,6 +109,8 @@ def fund_flow_batches(
     ------
     OrderError
         Two rows are out of (fund_id, date) order.
+    PeriodError
+        Two rows of one fund in one period of ``freq`` (W, M, Q, A): the first such pair met.
     """
     table: NDArray[np.int64] | None = None
     table_lo = 0
@@ -150,6 +158,22 @@ def fund_flow_batches(
                 raise OrderError(
                     field="fund_id", key={"fund_id": first}, expected="rows in fund_id order"
                 )
+        if freq != "D":
+            prev_step = np.empty(n, dtype=np.int64)
+            prev_step[0] = carry["step"] if carry else np.iinfo(np.int64).min
+            prev_step[1:] = steps[:-1]
+            clash = same & (steps == prev_step)
+            if clash.any():
+                i = int(np.flatnonzero(clash)[0])
+                epoch = dt.date(1970, 1, 1)
+                err = period_error(
+                    "fund_id",
+                    ids[i].as_py(),
+                    epoch + dt.timedelta(days=int(prev_day[i])),
+                    epoch + dt.timedelta(days=int(days[i])),
+                    freq,
+                )
+                raise PeriodError(str(err), field=err.field, key=err.key, expected=err.expected)
         flow = np.full(n, np.nan)
         pct = np.full(n, np.nan)
         note = np.empty(n, dtype=np.int8)
@@ -279,7 +303,7 @@ def stored_fund_flows(
 
     try:
         result = run(query)
-    except OrderError:
+    except (OrderError, PeriodError):  # in key order, the clash reported is the smallest key
         if sink is not None:
             raise
         result = run(query + " ORDER BY fund_id, date")

@@ -11,7 +11,15 @@ from narwhals.typing import IntoFrameT
 from flowpressure._errors import ConfigError, DataError, SchemaError
 from flowpressure.data._dates import as_date
 from flowpressure.data._frames import require, to_lazy, to_native
-from flowpressure.flows._common import Freq, dates_as_dates, step_number, step_of
+from flowpressure.flows._common import (
+    Freq,
+    check_freq,
+    check_one_per_period,
+    dates_as_dates,
+    infer_freq,
+    step_number,
+    step_of,
+)
 
 __all__ = ["fund_flows"]
 
@@ -21,7 +29,7 @@ def fund_flows(
     timing: Literal["end", "start"] = "end",
     mergers: Any = None,
     *,
-    freq: Freq = "M",
+    freq: Freq | None = None,
     calendar: str = "XNYS",
     validate_input: bool = True,
 ) -> IntoFrameT:
@@ -42,8 +50,11 @@ def fund_flows(
         acquirer includes the target. The target's prior TNA grown by the acquirer's return is
         removed from the acquirer's flow; the target's end is neither a gap nor an outflow.
     freq
-        Period of the panel, to find gaps: ``"M"`` (monthly, default), ``"Q"``, ``"A"`` or
-        ``"D"`` (sessions of ``calendar``).
+        Period of the panel, to find gaps: ``"D"`` (sessions of ``calendar``), ``"W"`` (weeks
+        from Monday), ``"M"``, ``"Q"`` or ``"A"``. ``None`` (default) infers it from the
+        spacing of each fund's rows with :func:`flowpressure.flows.infer_freq`; call that
+        function to see (and report) what was inferred. Two rows of one fund in one period of
+        the stated or inferred frequency are an error, never a silent bridge.
     calendar
         Exchange calendar for daily panels.
     validate_input
@@ -63,8 +74,10 @@ def fund_flows(
     SchemaError
         A required column is missing.
     DataError
-        From validation, or a merger whose target has no row in the period before the merger
-        date or whose acquirer has no row on it.
+        From validation; two rows of one fund in one period of ``freq`` (naming the fund, both
+        dates and the frequency); with ``freq=None``, mixed or too sparse spacing; a merger
+        whose target has no row in the period before the merger date or whose acquirer has no
+        row on it.
 
     Notes
     -----
@@ -88,25 +101,27 @@ def fund_flows(
     >>> days = [dt.date(2024, 1, 31), dt.date(2024, 2, 29)]
     >>> df = pl.DataFrame({"fund_id": ["A", "A"], "date": days,
     ...                    "tna": [500e6, 503e6], "ret": [0.01, 0.002]})
-    >>> out = fund_flows(df)
+    >>> out = fund_flows(df)  # month ends 29 days apart: monthly, inferred
     >>> out.select("date", "flow", "flow_pct", "flow_note").rows()  # doctest: +NORMALIZE_WHITESPACE
     [(datetime.date(2024, 1, 31), None, None, 'birth'),
      (datetime.date(2024, 2, 29), 2000000.0, 0.004, None)]
     """
     if timing not in ("end", "start"):
         raise ConfigError(field="timing", expected="'end' or 'start'", got=timing)
-    if freq not in ("D", "M", "Q", "A"):
-        raise ConfigError(field="freq", expected="D, M, Q or A", got=freq)
+    check_freq(freq, allow_none=True)
     from flowpressure.data import Store
 
     if isinstance(frame, Store):
         from flowpressure.flows._fast import stored_fund_flows
 
+        if freq is None:
+            freq = infer_freq(frame.table("fund"), calendar=calendar).freq
         return stored_fund_flows(
             frame, timing=timing, mergers=mergers, freq=freq, calendar=calendar
         )
     lf, eager = to_lazy(frame)
     present = require(lf, "fund", "fund_id", "date", "tna")
+    checked = False  # no two rows of one fund in one period (inference checks it)
     if eager and ("ret_total" in present or "ret" in present):
         # eager polars/pandas: one pass over key-ordered arrays when the frame allows it
         from flowpressure.flows._eager import eager_fund_flows
@@ -117,7 +132,9 @@ def fund_flows(
             frame = validate(frame, "fund", calendar=calendar, check_sessions=False)
             lf, _ = to_lazy(frame)
             validate_input = False
-        out = eager_fund_flows(
+        if freq is None:
+            freq, checked = infer_freq(lf, calendar=calendar).freq, True
+        out = eager_fund_flows(  # the pass itself refuses two rows of a fund in one period
             frame,
             timing=timing,
             ret_col="ret_total" if "ret_total" in present else "ret",
@@ -132,6 +149,10 @@ def fund_flows(
         from flowpressure.data import validate
 
         lf, _ = to_lazy(validate(lf.to_native(), "fund", calendar=calendar, check_sessions=False))
+    if freq is None:
+        freq = infer_freq(lf, calendar=calendar).freq
+    elif not checked:
+        check_one_per_period(lf, freq, calendar=calendar)
     ret_col = "ret_total" if "ret_total" in present else "ret" if "ret" in present else None
     if ret_col is None:
         raise SchemaError(

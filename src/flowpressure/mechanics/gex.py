@@ -15,13 +15,18 @@ calendar days / 365. Default positioning: dealers long calls and short puts (cus
 sell calls and buy puts); a ``dealer_sign`` column sets it per row. The gamma flip is the
 spot at which total GEX changes sign, found by re-pricing the chain across spot with each
 contract's implied volatility held (sticky strike).
+
+When the chain carries the source's own gamma (a ``gamma`` column, e.g. CBOE's), the GEX at
+spot uses it (``gamma="auto"`` or ``"chain"``); the profile and the flip level are always the
+model's re-pricing. A chain with several snapshots of one underlying on one date (a
+``snapshot`` column) is never summed: pick one with ``snapshot``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import narwhals as nw
 import numpy as np
@@ -38,6 +43,9 @@ __all__ = ["GexResult", "bs_gamma", "gamma_exposure", "gex_events", "gex_profile
 
 F64 = NDArray[np.float64]
 DEFAULT_MULTIPLIER = 100.0
+GammaSource = Literal["auto", "chain", "model"]
+#: The unit of every GEX figure.
+GEX_UNITS = "dollars per 1% move of the underlying"
 
 
 def bs_gamma(
@@ -106,9 +114,11 @@ class _Chain:
     asset_id: str
     as_of: dt.date
     spot: float
-    rows: pl.DataFrame  # expiry, strike, type, open_interest, iv, multiplier, rate, sign, t
+    rows: pl.DataFrame  # expiry, strike, type, open_interest, iv, multiplier, rate, sign, t,
+    # chain_gamma (null where the chain has none)
     dropped_expiring: int
     per_row_sign: bool
+    snapshot: str | None = None
 
 
 def _read_chain(
@@ -120,6 +130,7 @@ def _read_chain(
     asset_id: str | None,
     call_sign: float,
     put_sign: float,
+    snapshot: str | None = None,
 ) -> _Chain:
     df = nw.from_native(chain)
     names = list(df.collect_schema().names())
@@ -148,6 +159,7 @@ def _read_chain(
         raise ConfigError(
             field="asset_id", expected=f"one underlying; the chain has {ids}", got=asset_id
         )
+    frame, chosen = _pick_snapshot(frame, ids[0], day, snapshot)
     if day is None:
         last = frame["date"].max()
         assert isinstance(last, dt.date)
@@ -157,6 +169,16 @@ def _read_chain(
         raise DataError(
             field="date", key={"asset_id": ids[0]}, expected="a snapshot on the date", got=day
         )
+    if chosen is None and "snapshot" in frame.columns:
+        found = sorted(s for s in frame["snapshot"].unique().to_list() if s)
+        if len(found) > 1:
+            raise ConfigError(
+                f"the chain has {len(found)} snapshots of {ids[0]} on {day.isoformat()} "
+                f"({', '.join(found)}); pick one with snapshot= (--snapshot), they are not summed",
+                field="snapshot",
+                expected="one snapshot per underlying and date",
+            )
+        chosen = found[0] if found else None
     past = frame.filter(pl.col("expiry") < day).sort("expiry", "strike", "type")
     if past.height:
         row = past.row(0, named=True)
@@ -191,6 +213,11 @@ def _read_chain(
         if "dealer_sign" in frame.columns
         else default
     )
+    chain_gamma = (
+        pl.col("gamma").cast(pl.Float64)
+        if "gamma" in frame.columns
+        else pl.lit(None, dtype=pl.Float64)
+    )
     rows = frame.select(
         "expiry",
         "strike",
@@ -201,8 +228,31 @@ def _read_chain(
         pl.col("rate").fill_null(0.0),
         sign.alias("sign"),
         ((pl.col("expiry") - pl.lit(day)).dt.total_days() / 365.0).alias("t"),
-    ).sort("expiry", "strike", "type")
-    return _Chain(ids[0], day, float(spot), rows, today, "dealer_sign" in frame.columns)
+        chain_gamma.alias("chain_gamma"),
+        *([pl.col("contract")] if "contract" in frame.columns else []),
+    ).sort("expiry", "strike", "type", *(["contract"] if "contract" in frame.columns else []))
+    return _Chain(ids[0], day, float(spot), rows, today, "dealer_sign" in frame.columns, chosen)
+
+
+def _pick_snapshot(
+    frame: pl.DataFrame, asset: str, day: dt.date | None, snapshot: str | None
+) -> tuple[pl.DataFrame, str | None]:
+    """Keep the rows of ``snapshot`` (when given); refuse one the chain does not have."""
+    if snapshot is None:
+        return frame, None
+    if "snapshot" not in frame.columns:
+        raise ConfigError(field="snapshot", expected="a chain with a snapshot column", got=snapshot)
+    kept = frame.filter(pl.col("snapshot") == snapshot)
+    if kept.height == 0:
+        seen = frame if day is None else frame.filter(pl.col("date") == day)
+        have = sorted(s for s in seen["snapshot"].unique().to_list() if s)
+        raise DataError(
+            field="snapshot",
+            key={"asset_id": asset},
+            expected=f"one of the chain's snapshots ({', '.join(have) or 'none'})",
+            got=snapshot,
+        )
+    return kept, snapshot
 
 
 def _gex_matrix(c: _Chain, spots: F64) -> F64:
@@ -230,8 +280,12 @@ def gex_profile(
     asset_id: str | None = None,
     call_sign: float = 1.0,
     put_sign: float = -1.0,
+    snapshot: str | None = None,
 ) -> F64:
     """Total GEX (dollars per 1 % move) with the chain re-priced at each spot of ``levels``.
+
+    Gamma is the model's (Black–Scholes from ``iv``) at every level; ``snapshot`` as for
+    :func:`gamma_exposure`.
 
     Examples
     --------
@@ -250,6 +304,7 @@ def gex_profile(
         asset_id=asset_id,
         call_sign=call_sign,
         put_sign=put_sign,
+        snapshot=snapshot,
     )
     out: F64 = _gex_matrix(c, lv).sum(axis=1)
     return out
@@ -264,7 +319,10 @@ class GexResult:
     gex``; ``by_expiry``: ``expiry, days, call_gex, put_gex, gex, open_interest``;
     ``profile``: ``spot, gex`` over the scanned range; ``contracts``: one row per contract
     with ``gamma`` and ``gex``. ``flip_level`` is None when total GEX keeps one sign over
-    the scanned range.
+    the scanned range. ``gamma_source`` says whose gamma the figures at spot use: ``"chain"``
+    (the source's ``gamma`` column), ``"model"`` (Black–Scholes from ``iv``) or ``"mixed"``;
+    ``model_total_gex`` is the model's total at spot, for comparison; ``snapshot`` the chain
+    snapshot used (None when the chain has no ``snapshot`` column).
     """
 
     asset_id: str
@@ -279,6 +337,10 @@ class GexResult:
     contracts: pl.DataFrame
     diagnostics: dict[str, int]
     positioning: str
+    gamma_source: str = "model"
+    snapshot: str | None = None
+    model_total_gex: float | None = None
+    units: str = GEX_UNITS
 
 
 def _flip(c: _Chain, grid: F64, total: F64) -> float | None:
@@ -311,6 +373,8 @@ def gamma_exposure(
     put_sign: float = -1.0,
     scan: tuple[float, float] = (0.8, 1.2),
     n_levels: int = 201,
+    snapshot: str | None = None,
+    gamma: GammaSource = "auto",
 ) -> GexResult:
     r"""Dealer gamma exposure of an option chain, by strike and expiry, with the gamma flip.
 
@@ -334,6 +398,13 @@ def gamma_exposure(
         short puts).
     scan, n_levels
         Spot range (as multiples of ``spot``) and points re-priced for the flip level.
+    snapshot
+        The snapshot to use when the chain has a ``snapshot`` column with several snapshots
+        of the underlying on the date (they are never summed).
+    gamma
+        Gamma per contract at spot: ``"auto"`` (default) the chain's ``gamma`` where given,
+        else Black–Scholes from ``iv``; ``"chain"`` requires the chain's on every row;
+        ``"model"`` always Black–Scholes. The profile and flip are the model's.
 
     Returns
     -------
@@ -345,8 +416,10 @@ def gamma_exposure(
         Negative open interest, non-positive iv or strike, an expiry before ``as_of``.
         Contracts expiring on ``as_of`` itself are left out and counted in
         ``diagnostics["expiring_today"]``.
+        With ``gamma="chain"``, a row without the chain's gamma.
     ConfigError
-        No spot, no snapshot date, or several underlyings.
+        No spot, no snapshot date, several underlyings, or several snapshots of the
+        underlying on the date without ``snapshot``.
 
     Notes
     -----
@@ -354,6 +427,10 @@ def gamma_exposure(
 
         GEX = \sum_i \delta_i\,\Gamma_i\,OI_i\,m_i\,S^2 \times 0.01, \qquad
         \text{hedge flow}(+1\%) = -GEX
+
+    Units: dollars per 1 % move of the underlying. Sign as positioned: :math:`\delta_i = +1`
+    where dealers are long the contract (default: calls) and :math:`-1` where short (puts),
+    so a positive total means dealers long gamma (they sell rallies, buy dips).
 
     Examples
     --------
@@ -376,18 +453,38 @@ def gamma_exposure(
         asset_id=asset_id,
         call_sign=call_sign,
         put_sign=put_sign,
+        snapshot=snapshot,
     )
+    if gamma not in ("auto", "chain", "model"):
+        raise ConfigError(field="gamma", expected="auto, chain or model", got=gamma)
     if c.rows.height == 0:
         raise DataError(field="expiry", expected="contracts expiring after the as-of date")
-    gamma = bs_gamma(
+    model = bs_gamma(
         c.spot,
         c.rows["strike"].to_numpy(),
         c.rows["t"].to_numpy(),
         c.rows["iv"].to_numpy(),
         c.rows["rate"].to_numpy(),
     )
-    per = _gex_matrix(c, np.array([c.spot]))[0]
-    contracts = c.rows.with_columns(gamma=pl.Series(gamma), gex=pl.Series(per))
+    given = c.rows["chain_gamma"]
+    if gamma == "model":
+        given = pl.Series("chain_gamma", [None] * c.rows.height, dtype=pl.Float64)
+    elif gamma == "chain" and given.null_count():
+        row = c.rows.filter(pl.col("chain_gamma").is_null()).row(0, named=True)
+        raise DataError(
+            field="gamma",
+            key={"asset_id": c.asset_id, **{k: row[k] for k in ("expiry", "strike", "type")}},
+            expected="the chain's gamma on every row (gamma='chain')",
+            got=None,
+            others=given.null_count() - 1,
+        )
+    n_chain = c.rows.height - given.null_count()
+    used = np.where(given.is_null().to_numpy(), model, given.fill_null(0.0).to_numpy())
+    weight = (c.rows["sign"] * c.rows["open_interest"] * c.rows["multiplier"]).to_numpy()
+    per = weight * used * c.spot * c.spot * 0.01
+    model_total = float((weight * model * c.spot * c.spot * 0.01).sum())
+    source = "chain" if n_chain == c.rows.height else "model" if n_chain == 0 else "mixed"
+    contracts = c.rows.drop("chain_gamma").with_columns(gamma=pl.Series(used), gex=pl.Series(per))
     is_call = pl.col("type") == "call"
     parts = [
         pl.col("gex").filter(is_call).sum().alias("call_gex"),
@@ -421,8 +518,15 @@ def gamma_exposure(
         by_expiry=by_expiry,
         profile=pl.DataFrame({"spot": grid, "gex": total_grid}),
         contracts=contracts,
-        diagnostics={"contracts": c.rows.height, "expiring_today": c.dropped_expiring},
+        diagnostics={
+            "contracts": c.rows.height,
+            "expiring_today": c.dropped_expiring,
+            "rows_chain_gamma": n_chain,
+        },
         positioning=positioning,
+        gamma_source=source,
+        snapshot=c.snapshot,
+        model_total_gex=model_total,
     )
 
 

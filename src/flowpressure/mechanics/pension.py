@@ -37,8 +37,10 @@ __all__ = [
     "PensionAssumptions",
     "PensionEstimate",
     "PensionWindow",
+    "RETURN_BASIS",
     "estimate_pension_flows",
     "pension_flows",
+    "stack_legs",
     "two_asset_trade",
 ]
 
@@ -236,6 +238,7 @@ class PensionEstimate:
     targets: dict[str, float]
     assumptions: PensionAssumptions
     windows: dict[str, PensionWindow] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types for JSON."""
@@ -245,7 +248,70 @@ class PensionEstimate:
             "targets": self.targets,
             "assumptions": asdict(self.assumptions),
             "windows": {name: w.to_dict() for name, w in self.windows.items()},
+            "notes": self.notes,
         }
+
+
+#: How a leg's return was read, per asset (``PensionEstimate.notes["return_basis"]``).
+RETURN_BASIS = {
+    "adjusted": "close with the panel's splits and dividends reinvested (total return)",
+    "close_only": "close only, no split or dividend in the panel: a total return for a "
+    "total-return index level (e.g. ICE BofA ...TRIV), a price-only return for a raw price",
+}
+
+
+def stack_legs(panels: Sequence[Any]) -> Any:
+    """Stack long prices panels of different legs (e.g. equities and a bond index) into one.
+
+    Each panel is any frame narwhals accepts (``asset_id, date, close`` [, ``split_factor``,
+    ``dividend``]); columns one panel lacks are null in its rows (no corporate action).
+
+    Raises
+    ------
+    ConfigError
+        An asset has rows in two panels (say which one is the leg).
+
+    Examples
+    --------
+    >>> import polars as pl, datetime as dt
+    >>> eq = pl.DataFrame({"asset_id": ["EQ"], "date": [dt.date(2024, 1, 2)], "close": [1.0],
+    ...                    "dividend": [0.0]})
+    >>> bond = pl.DataFrame({"asset_id": ["IDX"], "date": [dt.date(2024, 1, 2)], "close": [9.0]})
+    >>> stack_legs([eq, bond]).columns
+    ['asset_id', 'date', 'close', 'dividend']
+    """
+    import polars as pl
+
+    from flowpressure.data._frames import to_polars
+
+    frames: list[pl.DataFrame] = []
+    seen: dict[str, int] = {}
+    for i, panel in enumerate(panels):
+        df = to_polars(panel)
+        cols = [c for c in ("asset_id", "date", "close", "split_factor", "dividend") if c in df]
+        df = df.select(cols)
+        for asset in df["asset_id"].unique().sort().to_list():
+            if asset in seen:
+                raise ConfigError(
+                    field="prices",
+                    key={"asset_id": asset},
+                    expected=f"each asset in one prices input (also in input {seen[asset] + 1})",
+                    got=f"input {i + 1}",
+                )
+            seen[asset] = i
+        frames.append(df)
+    if not frames:
+        raise ConfigError(field="prices", expected="at least one prices panel")
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _return_basis(pa: PriceArrays) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for i, asset in enumerate(pa.assets):
+        split = pa.split_factor is not None and bool(np.any(pa.split_factor[:, i] != 1.0))
+        div = pa.dividend is not None and bool(np.any(pa.dividend[:, i] > 0.0))
+        out[asset] = "adjusted" if (split or div) else "close_only"
+    return out
 
 
 def _total_return_index(pa: PriceArrays) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -282,8 +348,12 @@ def estimate_pension_flows(
     Parameters
     ----------
     prices
-        Long prices panel (``asset_id, date, close`` [, ``split_factor``, ``dividend``]) or
-        :class:`~flowpressure.mechanics.rebalance.PriceArrays`; returns are total returns.
+        Long prices panel (``asset_id, date, close`` [, ``split_factor``, ``dividend``]), a
+        list of such panels, one per leg (stacked by :func:`stack_legs`: e.g. equities and a
+        bond total-return index read with ``load_file(path, "prices", fmt="fred")``), or
+        :class:`~flowpressure.mechanics.rebalance.PriceArrays`; returns are total returns,
+        and ``notes["return_basis"]`` says per asset whether splits and dividends were in the
+        panel (see :data:`RETURN_BASIS`).
     targets
         Target weights ``{asset_id: w}`` summing to 1.
     aum
@@ -342,6 +412,8 @@ def estimate_pension_flows(
     the_assumptions = assumptions if assumptions is not None else PensionAssumptions()
     ids, matrix = parse_targets(dict(targets), None)
     weights = dict(zip(ids, matrix[0].tolist(), strict=True))
+    if isinstance(prices, list | tuple):
+        prices = stack_legs(prices)
     if isinstance(prices, PriceArrays):
         pa = prices.select(ids)
     else:
@@ -412,7 +484,12 @@ def estimate_pension_flows(
             days=window_days,
             per_day={a: v * k_mid / len(window_days) + 0.0 for a, v in trade.items()},
         )
-    return PensionEstimate(when, float(aum), weights, the_assumptions, out)
+    basis = _return_basis(pa)
+    notes = {
+        "return_basis": basis,
+        "return_basis_text": {b: RETURN_BASIS[b] for b in sorted(set(basis.values()))},
+    }
+    return PensionEstimate(when, float(aum), weights, the_assumptions, out, notes)
 
 
 def _as_of_date(value: dt.date | str) -> dt.date:

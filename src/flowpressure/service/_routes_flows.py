@@ -155,6 +155,10 @@ def fund(
             description="end: F = TNA_t - TNA_{t-1}(1+R_t); start: F = TNA_t/(1+R_t) - TNA_{t-1}."
         ),
     ] = "end",
+    freq: Annotated[
+        Literal["D", "W", "M", "Q", "A"] | None,
+        Query(description="Period of the panel; left out, inferred from the fund's dates."),
+    ] = None,
 ) -> Response:
     """Fund flows: the change in TNA that returns do not explain.
 
@@ -167,9 +171,10 @@ def fund(
 
     def measure(panel: pl.DataFrame) -> Series:
         panel = drop_empty(panel, ("ret", "ret_total"))
-        return _series(fund_flows(panel, timing=timing, validate_input=False), _fund_row)
+        flows = fund_flows(panel, timing=timing, freq=freq, validate_input=False)
+        return _series(flows, _fund_row)
 
-    series = _measured(reader, "fund", FUND_SQL, fund_id, (timing,), measure)
+    series = _measured(reader, "fund", FUND_SQL, fund_id, (timing, freq), measure)
     rows, counts = series.cut(start, end)
     head = FundFlowsOut(
         fund_id=fund_id, timing=timing, start=start, end=end, rows=[], diagnostics={}
@@ -210,6 +215,10 @@ def etf(
         float | None,
         Query(gt=0, le=1e12, allow_inf_nan=False, description="Shares per creation unit."),
     ] = None,
+    bridge_gaps: Annotated[
+        bool,
+        Query(description="The flow after a missing session covers the whole gap (flagged)."),
+    ] = False,
 ) -> Response:
     """ETF flows from shares outstanding: ``F_t = (SO_t - SO_{t-1}) NAV_t``.
 
@@ -227,12 +236,13 @@ def etf(
             unit_size=unit_size,
             so_lag=so_lag,
             return_kind=return_kind,
+            bridge_gaps=bridge_gaps,
             check_sessions=False,
             validate_input=False,
         )
         return _series(flows, _etf_row)
 
-    options = (return_kind, so_lag, unit_size)
+    options = (return_kind, so_lag, unit_size, bridge_gaps)
     series = _measured(reader, "etf", ETF_SQL, fund_id, options, measure)
     rows, counts = series.cut(start, end)
     head = EtfFlowsOut(
