@@ -57,11 +57,11 @@ demo: setup
 	@echo; echo "== what a 60/40 mandate must trade at the next month, quarter and year end"
 	$(BIN)/flowpressure pension --aum 1e12 --db build/demo.duckdb --equity-id SPX --bond-id AGG_TR
 	@echo; echo "== index-event demand against liquidity"
-	$(BIN)/flowpressure index-demand index_events --db build/demo.duckdb --prices prices --indexed-assets 1.5e13
+	$(BIN)/flowpressure index-demand index_events --db build/demo.duckdb --prices prices
 	@echo; echo "== how far \$$1 of inflow moves prices in an inelastic market (seed 002)"
 	$(BIN)/flowpressure multiplier --inflow 1 --theta 0.8 --shares 80 --price 1
 	@echo; echo "== the report: the four questions (source, mechanism, timing, absorption) with charts"
-	$(BIN)/flowpressure report --db build/demo.duckdb -o build/report.html
+	$(BIN)/flowpressure report --db build/demo.duckdb -o build/report.html --float-cap
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -43,6 +43,18 @@ def index_demand(
     out: Path | None = typer.Option(None, "-o", "--out", help="Write every row to .csv/.parquet."),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     calendar: str = typer.Option("XNYS", "--calendar", help="Exchange calendar."),
+    start: str | None = typer.Option(
+        None, "--start", help="Keep events effective on or after this date (YYYY-MM-DD)."
+    ),
+    end: str | None = typer.Option(
+        None, "--end", help="Keep events effective on or before this date (YYYY-MM-DD)."
+    ),
+    keep_unpriced: bool = typer.Option(
+        False,
+        "--keep-unpriced",
+        help="Keep events the prices cannot price (no close, short ADV history): dollars "
+        "only, with a note, instead of an error.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per event."),
 ) -> None:
     """Demand per event in dollars, shares and days of ADV: A(w_new - w_old(1+r_i)/(1+r_idx))."""
@@ -64,7 +76,17 @@ def index_demand(
             adv_window=adv_window,
             complete=complete,
             calendar=calendar,
+            start=start,
+            end=end,
+            unpriced="keep" if keep_unpriced else "raise",
         )
+        n_out = int(result["notes"].str.contains("not priced: ").sum())
+        if n_out:
+            stderr().print(
+                f"{n_out} of {result.height} events not priced (no close or short ADV "
+                "history): dollars only, see their notes",
+                highlight=False,
+            )
         if out is not None:
             write_frame(result, out)
             stderr().print(f"wrote {result.height} rows to {out}", highlight=False)

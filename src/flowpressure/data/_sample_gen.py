@@ -19,6 +19,8 @@ import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
 __all__ = [
+    "ADDED_TURNOVER_MULT",
+    "ADV_QUANTILES",
     "BIRTHS",
     "BUYBACK_ASSETS",
     "DEFAULT_SEED",
@@ -29,12 +31,15 @@ __all__ = [
     "GAPS",
     "INDEX_DIVISOR",
     "MERGERS",
+    "PASSIVE_SHARE_RANGE",
     "SAMPLE_END",
     "SAMPLE_KINDS",
     "SAMPLE_START",
     "SPLITS",
+    "SPX_VOLUME_RATIO",
     "STOCK_IDS",
     "Sample",
+    "TURNOVER_RANGE",
     "UNIT_SIZE",
     "build",
 ]
@@ -54,6 +59,25 @@ ETF_IDS: tuple[str, ...] = ("BNDX", "EQX", "SECX")
 UNIT_SIZE = 50_000
 FEE_ANNUAL = 0.001
 INDEX_DIVISOR = 8.3e9
+#: Dollar ADV of S&P 500 members in 2017, (quantile, mean close x volume) over the 499 tickers
+#: with all 251 sessions of 2017 in the Kaggle S&P 500 file (2013-2018, unadjusted OHLCV).
+ADV_QUANTILES: tuple[tuple[float, float], ...] = (
+    (0.01, 38.2e6),
+    (0.05, 55.1e6),
+    (0.10, 68.8e6),
+    (0.25, 101.2e6),
+    (0.50, 154.4e6),
+    (0.75, 265.8e6),
+    (0.90, 501.6e6),
+    (0.95, 713.8e6),
+    (0.99, 1619.1e6),
+)
+#: sum(close x volume of the Kaggle members) / (arch SPX volume x SPX close), 2014-2017 sessions.
+SPX_VOLUME_RATIO = 0.0158
+TURNOVER_RANGE = (0.004, 0.014)
+#: The stocks the index adds (S33, S45) turn over this many times faster than their draw.
+ADDED_TURNOVER_MULT = 2.0
+PASSIVE_SHARE_RANGE = (0.15, 0.25)
 BIRTHS: tuple[tuple[str, dt.date], ...] = (("F090", dt.date(2005, 6, 30)),)
 MERGERS: tuple[tuple[str, str, dt.date], ...] = (("F099", "F098", dt.date(2010, 3, 31)),)
 GAPS: tuple[tuple[str, dt.date], ...] = (("F097", dt.date(2012, 7, 31)),)
@@ -238,19 +262,26 @@ def _market(rng: np.random.Generator) -> tuple[_Market, Any]:
         cum_split[t:, i] *= ratio
     close = level / cum_split
 
-    # Volume: lognormal around a level set by a dollar ADV of 5m-500m at the median price,
-    # +20 % in the last three sessions of each month, scaled by the split.
-    adv_dollars = np.exp(rng.uniform(np.log(5e6), np.log(5e8), n))
-    median_price = np.median(level, axis=0)
-    turnover = rng.uniform(0.003, 0.008, n)
-    shares_out = np.round(adv_dollars / turnover / median_price, -3)
+    # Volume: lognormal around a dollar ADV drawn from the real 2017 cross-section
+    # (:data:`ADV_QUANTILES`) at the stock's 2017 mean price, +20 % in the last three sessions
+    # of each month, scaled by the split. Shares outstanding: ADV / daily turnover (0.4-1.4 %,
+    # twice that for the stocks the index adds).
+    u = rng.uniform(0.0, 1.0, n)
+    probs, values = zip(*ADV_QUANTILES, strict=True)
+    adv_dollars = np.exp(np.interp(u, probs, np.log(values)))
+    in_2017 = sessions.astype("datetime64[Y]") == np.datetime64("2017", "Y")
+    ref_price = level[in_2017].mean(axis=0)
+    turnover = rng.uniform(*TURNOVER_RANGE, n)
+    for asset in {a for a, _, kind in _INDEX_PLAN if kind == "add"}:
+        turnover[STOCK_IDS.index(asset)] *= ADDED_TURNOVER_MULT  # promoted mid-caps trade more
+    shares_out = np.round(adv_dollars / turnover / ref_price, -3)
     month = sessions.astype("datetime64[M]")
     month_end_mult = np.ones(n_t)
     last = np.flatnonzero(np.r_[month[1:] != month[:-1], True])
     for k in range(3):
         month_end_mult[last - k] = 1.2
     noise = np.exp(rng.normal(-0.5 * 0.35**2, 0.35, (n_t, n)))
-    volume = np.round(adv_dollars / median_price * noise * month_end_mult[:, None] * cum_split)
+    volume = np.round(adv_dollars / ref_price * noise * month_end_mult[:, None] * cum_split)
     agg_volume = np.round(np.exp(rng.normal(np.log(1e6), 0.3, n_t)) * month_end_mult)
 
     # Assets in key order: AGG_TR < S01..S50 < SPX.
@@ -259,7 +290,8 @@ def _market(rng: np.random.Generator) -> tuple[_Market, Any]:
     o = np.ones((n_t, 1))
     agg_level = 100.0 * np.cumprod(1.0 + r_agg)
     closes = np.hstack([agg_level[:, None], close, spx_close[:, None]])
-    volumes = np.hstack([agg_volume[:, None], volume, spx_volume[:, None]])
+    spx_units = spx_volume * SPX_VOLUME_RATIO  # close x volume = the constituents' dollars
+    volumes = np.hstack([agg_volume[:, None], volume, spx_units[:, None]])
     splits = np.hstack([o, split_factor, o])
     dividends = np.hstack([z, dividend, z])
     n_a = len(ids)
@@ -276,7 +308,7 @@ def _market(rng: np.random.Generator) -> tuple[_Market, Any]:
     market = _Market(
         sessions=sessions,
         spx_close=spx_close,
-        spx_volume=spx_volume,
+        spx_volume=spx_units,
         ret=np.hstack([ret, r_agg[:, None]]),
         close=close,
         cum_split=cum_split,
@@ -492,8 +524,8 @@ def _index_events(rng: np.random.Generator, market: _Market) -> Any:
         mcap = market.shares_out[i] * market.cum_split[ann, i] * market.close[ann, i]
         fmcap = float_factor * mcap
         index_mcap = market.spx_close[ann] * INDEX_DIVISOR
-        passive = rng.uniform(0.18, 0.30)
-        change = rng.uniform(0.05, 0.25) * rng.choice([-1.0, 1.0])
+        passive = rng.uniform(*PASSIVE_SHARE_RANGE)
+        change = rng.uniform(0.02, 0.10) * rng.choice([-1.0, 1.0])
         if kind == "add":
             w_old, w_new = 0.0, fmcap / index_mcap
         elif kind == "delete":

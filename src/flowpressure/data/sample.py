@@ -8,10 +8,15 @@ and is sorted by its keys, date last.
 
 What is real
 ------------
-- ``prices`` of ``SPX``: the S&P 500 close and volume of arch's example file
-  (``arch.data.sp500``, shipped in the arch wheel), 1999-01-04 to 2018-12-31. Its dates are
-  exactly the 5,031 XNYS sessions of that window and are the session dates of the whole sample.
-  ``split_factor`` is 1 and ``dividend`` 0 (a price index).
+- ``prices`` of ``SPX``: the S&P 500 close of arch's example file (``arch.data.sp500``,
+  shipped in the arch wheel), 1999-01-04 to 2018-12-31. Its dates are exactly the 5,031 XNYS
+  sessions of that window and are the session dates of the whole sample. ``split_factor`` is
+  1 and ``dividend`` 0 (a price index). ``volume`` is arch's daily share volume times
+  :data:`SPX_VOLUME_RATIO` (0.0158), in index units, so that ``close x volume`` is the
+  members' cash dollar volume: 0.0158 is sum(close x volume) of the members in the Kaggle
+  S&P 500 file divided by sum(arch volume x SPX close) over the 1,007 sessions of 2014-2017.
+  The sample's SPX dollar ADV of 2017 is $131.9bn a day (Kaggle members: $126.0bn; SPY adds
+  about $25-35bn and ES futures $300-400bn of notional, which the sample does not hold).
 - Calendar facts: month and quarter ends, third Fridays, NYSE sessions (2019 holidays for
   option expiries and earnings dates after the sample end).
 
@@ -20,8 +25,16 @@ What is synthetic, and how
 - ``prices`` of ``AGG_TR`` (a bond total-return index, normal daily returns with mean 4 %/252
   and volatility 5 %/√252) and of 50 stocks ``S01``..``S50``: daily total return
   ``r = alpha + beta·r_SPX + e`` with beta 0.6-1.5 and idiosyncratic volatility 15-40 % a
-  year, start prices 20-200, share volume lognormal around a level worth 5m-500m a day at the
-  median price, +20 % in the last three sessions of each month. Close, split and dividend obey
+  year, start prices 20-200. Share volume is lognormal (sd 0.35) around a level worth a
+  dollar ADV drawn from the real 2017 cross-section of S&P 500 members (:data:`ADV_QUANTILES`,
+  mean close x volume of the 499 tickers of the Kaggle file with all 251 sessions of 2017:
+  10 % 68.8m, median 154.4m, 90 % 501.6m, 99 % 1.62bn a day; interpolated in logs, held at the
+  1 % and 99 % points) at the stock's mean 2017 price, +20 % in the last three sessions of each
+  month. The 50 stocks' 2017 dollar ADVs have median 190m, 10 % 65m, 90 % 478m. Shares
+  outstanding are ``ADV / turnover`` with a daily turnover of 0.4-1.4 %
+  (:data:`TURNOVER_RANGE`, doubled for the two stocks the index adds; the members' $126bn a
+  day on a $20tn index is 0.62 %), so a median stock is worth about $17bn in mid-2017, 0.08 %
+  of the index. Close, split and dividend obey
   ``close_t·split_factor_t + dividend_t = close_{t-1}·(1 + r_t)``. :data:`SPLITS`: S07 splits
   2-for-1 on 2010-06-01 (close halves, volume doubles from then on).
   :data:`DIVIDEND_PAYERS` pay quarterly cash dividends (yield 1.5-4 %) on the first session on
@@ -48,8 +61,16 @@ What is synthetic, and how
   change only in whole creation units of :data:`UNIT_SIZE` shares; ``aum = shares·nav``.
 - ``index_events``: eight events on ``SPX`` (additions, deletions, reweightings) effective on
   the session after the third Friday of Mar/Jun/Sep/Dec, announced five sessions earlier.
-  ``float_mcap`` is the float-adjusted market cap after the event at the announcement close;
-  weights are ``float_mcap / (SPX close · INDEX_DIVISOR)``.
+  ``float_mcap`` is the float-adjusted market cap after the event at the announcement close
+  (float factor 0.8-1, a reweighting changes it by 2-10 %); weights are
+  ``float_mcap / (SPX close · INDEX_DIVISOR)`` (8.3e9, about S&P's divisor of the 2010s, so
+  the index is worth $20tn in 2017). ``passive_share`` is 15-25 % (:data:`PASSIVE_SHARE_RANGE`),
+  so an addition demands ``passive_share · float_mcap``: the sample's two additions are
+  $0.95bn (S45, 6.4 days of its 20-session share ADV) and $6.0bn (S33, 16.7 days), the two
+  deletions 13-17 days, against about 5-20 days for real S&P additions (a typical mid-cap
+  promoted to the S&P 500 10-20 days; Tesla in Dec 2020 about 3). The added stocks S33 and S45
+  turn over :data:`ADDED_TURNOVER_MULT` (2) times their drawn turnover, as such mid-caps do;
+  at 0.4-1.4 % a day a 20 % passive share would be 15-50 days.
 - ``buybacks``: quarter ends 2010-03-31..2018-12-31 for :data:`BUYBACK_ASSETS`; repurchases
   1-5 % of market cap a year (none in about one quarter in ten), issuance 0.1-0.6 %, shares
   outstanding move by ``(issuance - repurchases) / close`` (and S07's split);
@@ -74,6 +95,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from flowpressure._errors import ConfigError
 from flowpressure.data._sample_gen import (
+    ADDED_TURNOVER_MULT,
+    ADV_QUANTILES,
     BIRTHS,
     BUYBACK_ASSETS,
     DEFAULT_SEED,
@@ -84,11 +107,14 @@ from flowpressure.data._sample_gen import (
     GAPS,
     INDEX_DIVISOR,
     MERGERS,
+    PASSIVE_SHARE_RANGE,
     SAMPLE_END,
     SAMPLE_KINDS,
     SAMPLE_START,
     SPLITS,
+    SPX_VOLUME_RATIO,
     STOCK_IDS,
+    TURNOVER_RANGE,
     UNIT_SIZE,
     Sample,
     build,
@@ -99,6 +125,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "ADDED_TURNOVER_MULT",
+    "ADV_QUANTILES",
     "BIRTHS",
     "BUYBACK_ASSETS",
     "DEFAULT_SEED",
@@ -109,11 +137,14 @@ __all__ = [
     "GAPS",
     "INDEX_DIVISOR",
     "MERGERS",
+    "PASSIVE_SHARE_RANGE",
     "SAMPLE_END",
     "SAMPLE_KINDS",
     "SAMPLE_START",
     "SPLITS",
+    "SPX_VOLUME_RATIO",
     "STOCK_IDS",
+    "TURNOVER_RANGE",
     "UNIT_SIZE",
     "describe",
     "generate",
@@ -129,8 +160,8 @@ _ABOUT: dict[str, tuple[str, str, str, str]] = {
     "prices": (
         "daily",
         "date",
-        "SPX close and volume (arch's S&P 500 file)",
-        "AGG_TR bond index; stocks S01-S50 (one-factor returns, S07 split, dividends)",
+        "SPX close and volume (arch's S&P 500 file; volume x 0.0158: members' dollars)",
+        "AGG_TR bond index; stocks S01-S50 (one-factor returns, S07 split, dividends, 2017 ADVs)",
     ),
     "fund": (
         "monthly",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from flowpressure._errors import ConfigError, DataError
 from flowpressure.data import DEFAULT_CALENDAR, adjusted_returns, adv, shift_sessions
 from flowpressure.data import validate as _validate
-from flowpressure.mechanics._asset_series import fmt_money, require_columns, to_polars
+from flowpressure.mechanics._asset_series import fmt_money, require_columns, to_date, to_polars
 from flowpressure.mechanics._calendar_events import make_events
 from flowpressure.mechanics._index_calendar import (
     index_event_window,
@@ -239,6 +239,9 @@ def index_demand(
     complete: bool = False,
     tolerance: float = 1e-6,
     calendar: str = DEFAULT_CALENDAR,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    unpriced: Literal["raise", "keep"] = "raise",
 ) -> pl.DataFrame:
     r"""Passive demand per index event, in dollars, shares and days of ADV.
 
@@ -272,6 +275,15 @@ def index_demand(
         Tolerance of the weight sums.
     calendar
         Exchange calendar of the dates.
+    start, end
+        Keep only the events effective in ``[start, end]`` (a public change list spans
+        decades; a prices file covers a few years).
+    unpriced
+        ``"raise"`` (default): an event whose asset has no price on or before its trade date,
+        or fewer than ``adv_window`` sessions of volume before the announcement, is an error.
+        ``"keep"``: such an event keeps its row, with the dollar demand without drift, null
+        ``price, demand_shares, adv_shares, days_of_adv`` and a note saying why (not with
+        ``complete``).
 
     Returns
     -------
@@ -320,7 +332,16 @@ def index_demand(
         raise ConfigError(field="adv_window", expected="sessions >= 1", got=adv_window)
     if not tolerance >= 0.0:
         raise ConfigError(field="tolerance", expected="a number >= 0", got=tolerance)
+    if unpriced not in ("raise", "keep"):
+        raise ConfigError(field="unpriced", expected="raise or keep", got=unpriced)
+    if unpriced == "keep" and complete:
+        raise ConfigError(
+            field="unpriced",
+            expected="'raise' with complete (r_index is implied by every constituent)",
+            got=unpriced,
+        )
     ev = to_polars(_validate(events, "index_events", calendar=calendar))
+    ev = _date_range(ev, start, end)
     if index_id is not None:
         if "index_id" not in ev.columns:
             raise ConfigError(
@@ -350,17 +371,29 @@ def index_demand(
     adv_shares = np.full(n, np.nan)
     notes = [f"{k}; " for k in map(_event_kind, w_old, w_new)]
     if prices is not None:
-        r_asset, r_index, price, adv_shares, drift_notes = _market_inputs(
-            prices,
-            ev,
-            trade,
-            adv_day,
-            idx_ids,
-            group,
-            index_asset=index_asset,
-            adv_window=adv_window,
-            complete=complete,
+        why = (
+            _unpriced(prices, assets, trade, adv_day, adv_window)
+            if unpriced == "keep"
+            else [None] * n
         )
+        ok = [i for i in range(n) if why[i] is None]
+        drift_notes = [f"not priced: {w}; drift ignored, no shares or ADV" for w in why]
+        if ok:
+            sub = _market_inputs(
+                prices,
+                ev.select(pl.all().gather(ok)),
+                [trade[i] for i in ok],
+                [adv_day[i] for i in ok],
+                [idx_ids[i] for i in ok],
+                group,
+                index_asset=index_asset,
+                adv_window=adv_window,
+                complete=complete,
+            )
+            for arr, got in zip((r_asset, r_index, price, adv_shares), sub[:4], strict=True):
+                arr[ok] = got
+            for i, text in zip(ok, sub[4], strict=True):
+                drift_notes[i] = text
         notes = [a + b for a, b in zip(notes, drift_notes, strict=True)]
     else:
         notes = [s + "no prices: drift ignored, no shares or ADV" for s in notes]
@@ -389,6 +422,69 @@ def index_demand(
     }
     frame = pl.DataFrame(out).with_columns(pl.selectors.float().fill_nan(None))
     return frame.sort("trade_date", "asset_id", maintain_order=True)
+
+
+def _date_range(
+    ev: pl.DataFrame, start: dt.date | str | None, end: dt.date | str | None
+) -> pl.DataFrame:
+    """Keep the events effective in [start, end]; refuse an empty or inverted range."""
+    lo = to_date(start, "start") if start is not None else None
+    hi = to_date(end, "end") if end is not None else None
+    if lo is not None and hi is not None and hi < lo:
+        raise ConfigError(field="end", expected=f"a date on or after start {lo}", got=hi)
+    if lo is not None:
+        ev = ev.filter(pl.col("effective_date") >= lo)
+    if hi is not None:
+        ev = ev.filter(pl.col("effective_date") <= hi)
+    if ev.height == 0 and (lo is not None or hi is not None):
+        raise DataError(
+            field="effective_date",
+            expected=f"events effective in {lo or '...'}..{hi or '...'}",
+            got="none",
+        )
+    return ev
+
+
+def _unpriced(
+    prices: Any,
+    assets: list[str],
+    trade: list[dt.date],
+    adv_day: list[dt.date],
+    window: int,
+) -> list[str | None]:
+    """Why each event cannot be priced (``None`` when it can), as :func:`adv` would count."""
+    import narwhals as nw
+
+    names = list(nw.from_native(prices).collect_schema().names())
+    require_columns(names, ("asset_id", "date", "close", "volume"), "prices panel")
+    panel = to_polars(
+        prices, ["asset_id", "date", "volume"], nw.col("asset_id").is_in(sorted(set(assets)))
+    )
+    req = pl.DataFrame(
+        {"_i": list(range(len(assets))), "asset_id": assets, "_t": trade, "_a": adv_day},
+        schema={"_i": pl.Int64, "asset_id": pl.String, "_t": pl.Date, "_a": pl.Date},
+    )
+    counts = (
+        req.join(panel, on="asset_id", how="left")
+        .group_by("_i")
+        .agg(
+            pl.col("date").is_not_null().sum().alias("rows"),
+            (pl.col("date") <= pl.col("_t")).sum().alias("priced"),
+            ((pl.col("date") <= pl.col("_a")) & pl.col("volume").is_not_null()).sum().alias("adv"),
+        )
+        .sort("_i")
+    )
+    out: list[str | None] = []
+    for rows, priced, n_adv in counts.select("rows", "priced", "adv").iter_rows():
+        if not rows:
+            out.append("no prices for the asset")
+        elif not priced:
+            out.append("no close on or before the trade date")
+        elif n_adv < window:
+            out.append(f"{n_adv} of {window} sessions of volume for ADV")
+        else:
+            out.append(None)
+    return out
 
 
 def _market_inputs(
