@@ -1,7 +1,9 @@
-r"""Kaggle "S&P 500 stock data": daily unadjusted OHLCV of the S&P 500 members, one row per ticker.
+r"""Long daily OHLCV, one row per ticker and date: Kaggle "S&P 500 stock data" and exports like it.
 
-Columns ``date, ticker, open, high, low, close, volume`` (the 2013-02-08..2018-02-07 file of
-the 505 members of early 2018). Read as the ``prices`` kind:
+Columns ``date, ticker, open, high, low, close, volume``: the Kaggle 2013-02-08..2018-02-07 file
+of the 505 S&P 500 members of early 2018, and any file with the same columns (an Alpha Vantage
+ETF export, say), which is why the notes say nothing about index membership. Read as the
+``prices`` kind:
 
 - ``asset_id`` = ``ticker`` (trimmed); ``date``, ``open``, ``high``, ``low``, ``close`` and
   ``volume`` keep their names and values;
@@ -9,7 +11,8 @@ the 505 members of early 2018). Read as the ``prices`` kind:
   and ``dividend`` are absent (no corporate action, as everywhere in the store): a split shows
   as a jump in the close. The notes say so, with the rows whose open, high or low is missing
   (validation accepts those: the columns are optional);
-- the set is the members of 2018, so it is survivorship-biased (noted).
+- the Kaggle file holds the members of 2018, so it is survivorship-biased: a back-test on it
+  must take membership from the S&P 500 change list (``fja_sp500``), not from the file.
 """
 
 from __future__ import annotations
@@ -52,7 +55,6 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> FormatRead:
         "tickers": int(tickers),
         "rows_missing_open_high_or_low": int(partial),
         "dates": f"{first}..{last}",
-        "membership": "the S&P 500 members of the file's end (survivorship-biased)",
     }
     return FormatRead(base, notes)
 
@@ -61,7 +63,10 @@ FORMATS = (
     SourceFormat(
         name="kaggle_sp500",
         kind="prices",
-        description="Kaggle S&P 500 stock data: daily unadjusted OHLCV per ticker (2013-2018)",
+        description=(
+            "long daily OHLCV, one row per ticker and date, unadjusted "
+            "(Kaggle S&P 500 stock data 2013-2018, Alpha Vantage exports)"
+        ),
         signature=_NEEDED,
         read=_read,
     ),
