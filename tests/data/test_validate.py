@@ -382,3 +382,22 @@ def test_impossible_dates_are_data_errors(make_frame: Any, bad: str, good: str) 
     assert err.value.field == "date"
     assert err.value.got == bad
     assert "a real date" in str(err.value)
+
+
+def test_slash_dates_day_first_are_told_by_the_data(make_frame: Any) -> None:
+    frame = make_frame(
+        {"asset_id": ["A", "A"], "date": ["28/03/2024", "02/04/2024"], "close": [1.0, 2.0]}
+    )
+    out = to_dict(validate(frame, "prices", check_sessions=False))
+    assert sorted(out["date"]) == [dt.date(2024, 3, 28), dt.date(2024, 4, 2)]
+
+
+def test_slash_dates_that_fit_both_orders_are_refused(make_frame: Any) -> None:
+    frame = make_frame(
+        {"asset_id": ["A", "A"], "date": ["01/02/2024", "03/02/2024"], "close": [1.0, 2.0]}
+    )
+    with pytest.raises(SchemaError) as err:
+        validate(frame, "prices", check_sessions=False)
+    assert err.value.field == "date"
+    assert "MM/DD/YYYY and DD/MM/YYYY" in str(err.value)
+    assert "01/02/2024" in str(err.value)

@@ -26,7 +26,14 @@ import numpy as np
 
 from flowpressure._errors import ConfigError
 
-__all__ = ["DateFormat", "as_date", "detect_format", "impossible_date", "to_date_column"]
+__all__ = [
+    "DAY_FIRST",
+    "DateFormat",
+    "as_date",
+    "detect_format",
+    "impossible_date",
+    "to_date_column",
+]
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,9 @@ _FORMATS = (
         "2024-03-28T21:00:00+00:00",
     ),
 )
+
+#: ``28/03/2024``: written like ``03/28/2024``, told apart by the data (a first field above 12).
+DAY_FIRST = DateFormat("%d/%m/%Y", r"^\d{2}/\d{2}/\d{4}$", False, False, "28/03/2024", (6, 3, 0))
 
 
 def as_date(value: Any, field: str = "date") -> dt.date:

@@ -16,7 +16,7 @@ from narwhals.typing import IntoFrameT
 
 from flowpressure._errors import DataError, SchemaError
 from flowpressure.data._calendar import DEFAULT_CALENDAR, exchange_timezone, non_sessions
-from flowpressure.data._dates import detect_format, impossible_date, to_date_column
+from flowpressure.data._dates import DAY_FIRST, detect_format, impossible_date, to_date_column
 from flowpressure.data._schema import RULE_TEXT, Column, PanelSchema, get_schema
 
 __all__ = ["validate"]
@@ -284,6 +284,34 @@ def _check_and_parse(
         # Trimming costs more than parsing on DuckDB: trim only columns that need it.
         col = nw.col(name)
         return col.str.strip_chars() if counts.get(f"pad:{name}") else col
+
+    # NN/NN/YYYY is month first (03/28/2024) or day first (28/03/2024): the data decide; when
+    # every value fits both orders the column is ambiguous and refused, never guessed.
+    slashed = [n for n, f in date_formats.items() if f.strftime == "%m/%d/%Y"]
+    slashed = [n for n in slashed if dtypes[n] == nw.String]
+    if slashed:
+        parts = [
+            text(n).str.slice(k, 2).cast(nw.Int64).max().alias(f"{n}:{k}")
+            for n in slashed
+            for k in (0, 3)
+        ]
+        highest = lf.select(*parts).collect().rows(named=True)[0]
+        for name in slashed:
+            first, second = highest[f"{name}:0"], highest[f"{name}:3"]
+            if first is None or second is None:
+                continue
+            if first > 12 and second <= 12:
+                date_formats[name] = DAY_FIRST
+            elif first <= 12 and second <= 12:
+                _raise(
+                    lf,
+                    ~nw.col(name).is_null(),
+                    keys,
+                    name,
+                    "dates whose order can be told: every value fits both MM/DD/YYYY and "
+                    "DD/MM/YYYY (no part above 12); write them as YYYY-MM-DD",
+                    SchemaError,
+                )
 
     # Every text date is now written in its column's format; 2024-02-30 and 2024-13-45 are,
     # too, and would fail inside the parse with the backend's own error, so look first.
