@@ -401,3 +401,24 @@ def test_slash_dates_that_fit_both_orders_are_refused(make_frame: Any) -> None:
     assert err.value.field == "date"
     assert "MM/DD/YYYY and DD/MM/YYYY" in str(err.value)
     assert "01/02/2024" in str(err.value)
+
+
+def test_returns_written_in_percent_are_refused(make_frame: Any) -> None:
+    dates = ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"]
+    rets = [0.5, 2.1, -0.4, 1.4, 3.0]  # percent: three of five above 1 (+100 %)
+    frame = make_frame({"fund_id": ["A"] * 5, "date": dates, "tna": [1e8] * 5, "ret": rets})
+    with pytest.raises(DataError) as err:
+        validate(frame, "fund")
+    assert err.value.field == "ret"
+    assert err.value.got == 2.1
+    assert "3 of 5 values are above 1" in str(err.value)
+    # the same values as fractions (one genuine +140 % month among five) pass
+    ok = make_frame(
+        {
+            "fund_id": ["A"] * 5,
+            "date": dates,
+            "tna": [1e8] * 5,
+            "ret": [0.005, 0.021, -0.004, 1.4, 0.03],
+        }
+    )
+    assert validate(ok, "fund") is not None

@@ -422,6 +422,41 @@ def _check_values(
     for name, (expr, field, expected) in checks.items():
         if counts[name]:
             _raise(lf, expr.fill_null(False), keys, field, expected)
+    _check_percent_returns(lf, [c.name for c in cols if c.rule == "return"], keys)
+
+
+#: A return column where more than this share of (at least PERCENT_MIN_ROWS) values is above 1
+#: (+100 % in one period) is written in percent, not as fractions: refused, never rescaled.
+PERCENT_SHARE = 0.2
+PERCENT_MIN_ROWS = 5
+
+
+def _check_percent_returns(lf: nw.LazyFrame[Any], columns: list[str], keys: list[str]) -> None:
+    if not columns:
+        return
+    found = (
+        lf.select(
+            *[(~nw.col(n).is_null()).cast(nw.Int64).sum().alias(f"{n}:n") for n in columns],
+            *[
+                (nw.col(n) > 1).fill_null(False).cast(nw.Int64).sum().alias(f"{n}:big")
+                for n in columns
+            ],
+        )
+        .collect()
+        .rows(named=True)[0]
+    )
+    for name in columns:
+        n, big = int(found[f"{name}:n"] or 0), int(found[f"{name}:big"] or 0)
+        if n >= PERCENT_MIN_ROWS and big > PERCENT_SHARE * n:
+            _raise(
+                lf,
+                (nw.col(name) > 1).fill_null(False),
+                keys,
+                name,
+                f"returns as fractions (0.05 = 5 %): {big} of {n} values are above 1 (+100 % "
+                "in one period), as returns written in percent are; rescale them "
+                f"(ingest --scale {name}=0.01)",
+            )
 
 
 def _check_duplicates(lf: nw.LazyFrame[Any], keys: list[str]) -> None:
