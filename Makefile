@@ -45,6 +45,10 @@ $(STAMP): requirements.lock pyproject.toml
 lock:
 	$(UV) pip compile pyproject.toml --all-extras --generate-hashes --quiet -o requirements.lock
 
+# With the real public files beside the clone, the demo also checks every model against them.
+SHARED_DATA := $(wildcard ../shared/data)
+VALIDATION := $(if $(SHARED_DATA),--validation $(SHARED_DATA))
+
 demo: setup
 	@rm -rf build/demo.duckdb build/demo.duckdb.wal build/sample
 	$(BIN)/flowpressure sample --out build/sample
@@ -60,8 +64,10 @@ demo: setup
 	$(BIN)/flowpressure index-demand index_events --db build/demo.duckdb --prices prices
 	@echo; echo "== how far \$$1 of inflow moves prices in an inelastic market (seed 002)"
 	$(BIN)/flowpressure multiplier --inflow 1 --theta 0.8 --shares 80 --price 1
+	@if [ -n "$(SHARED_DATA)" ]; then echo; echo "== every model against what really happened (real files in $(SHARED_DATA))"; \
+	  $(BIN)/flowpressure validate --data $(SHARED_DATA); fi
 	@echo; echo "== the report: the four questions (source, mechanism, timing, absorption) with charts"
-	$(BIN)/flowpressure report --db build/demo.duckdb -o build/report.html --float-cap
+	$(BIN)/flowpressure report --db build/demo.duckdb -o build/report.html --float-cap $(VALIDATION)
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -11,9 +11,19 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "flowpressure"
-ORDER = ["data", "flows", "mechanics", "pressure", "report", "service", "cli"]
-# The report reads the four computing layers; the service may embed the report; the CLI sits on top.
-RANK = {"data": 0, "flows": 1, "mechanics": 2, "pressure": 3, "report": 4, "service": 5, "cli": 6}
+ORDER = ["data", "flows", "mechanics", "pressure", "validate", "report", "service", "cli"]
+# The validation checks read the four computing layers; the report reads them and the checks;
+# the service may embed the report; the CLI sits on top.
+RANK = {
+    "data": 0,
+    "flows": 1,
+    "mechanics": 2,
+    "pressure": 3,
+    "validate": 4,
+    "report": 5,
+    "service": 6,
+    "cli": 7,
+}
 
 
 def imported_layers(path: Path) -> set[str]:

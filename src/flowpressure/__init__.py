@@ -3,6 +3,7 @@
 The package is layered; imports point downward only::
 
     interfaces   flowpressure.cli · flowpressure.service · flowpressure.report
+    validation   flowpressure.validate  (each model checked against real outcomes)
     pressure     flowpressure.pressure
     mechanics    flowpressure.mechanics
     flows        flowpressure.flows

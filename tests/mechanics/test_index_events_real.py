@@ -1,6 +1,6 @@
 """Index-event demand in days of ADV for real S&P 500 additions of 2013-2018.
 
-Prices: the Kaggle S&P 500 members' unadjusted OHLCV (2013-02-08..2018-02-07, read by the
+Prices: the Kaggle S&P 500 members' split-adjusted (not dividend-adjusted) OHLCV (2013-02-08..2018-02-07, read by the
 ``kaggle_sp500`` format: ticker -> asset_id). Events: the fja05680 membership spells (read by
 the ``fja_sp500`` format): an addition on each spell's start date, announced five sessions
 before (inferred), weighted 1/N (N = spells covering the date) because the files hold no
@@ -72,8 +72,8 @@ def expected(events: Path, window: int) -> dict[tuple[str, str], tuple[float, fl
     """(asset, effective date) -> (demand dollars, days_of_adv), from the files alone.
 
     Demand ``A (w_new - w_old P_trade / P_announce)``: Kaggle has no SPX series, so the index
-    return is 0; the prices are unadjusted and the file has no splits, so the asset's drift is
-    the close ratio.
+    return is 0; the prices are split-adjusted and the file has no split column, so the asset's
+    drift is the close ratio.
     """
     rows = duckdb.execute(
         f"""

@@ -149,7 +149,7 @@ def test_loads_without_console_or_page_errors(dash: Visit) -> None:
     assert errors == []
     assert dash.page_errors == []
     assert dash.page.title() == "flowpressure dashboard"
-    for section in ("fig01", "fig02", "flows", "calendar"):
+    for section in ("fig01", "fig02", "flows", "calendar", "validation"):
         state = dash.page.get_attribute(f"#{section}", "data-state")
         assert state in {"ready", "empty"}, (section, state)
     assert dash.page.locator(".error").count() == 0

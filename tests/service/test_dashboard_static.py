@@ -51,6 +51,7 @@ CONTRACT_PATHS = {
     "/v1/multiplier",
     "/v1/price-change",
     "/v1/calendar",
+    "/v1/validation",
 }
 
 

@@ -101,6 +101,7 @@ def _register() -> None:
         _report,
         _sample,
         _serve,
+        _validate,
     )
 
     for module in (
@@ -112,6 +113,7 @@ def _register() -> None:
         _mechanics,
         _pressure,
         _report,
+        _validate,
         _serve,
     ):
         module.register(app)

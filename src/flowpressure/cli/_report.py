@@ -155,6 +155,12 @@ def report(
         _D.impact_y, "--impact-y", help="Square-root impact prefactor Y."
     ),
     calendar: str = typer.Option(_D.calendar, "--calendar", help="Exchange calendar."),
+    validation: Path | None = typer.Option(
+        None,
+        "--validation",
+        help="Add the Validation section: run every check on the files in this folder "
+        "(laid out like ../shared/data).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Write the HTML report: flows, rebalancing, index events, buybacks, vol, CTA, pressure."""
@@ -203,12 +209,20 @@ def report(
         with (
             err.status("building the report", spinner="dots") if err.is_terminal else nullcontext()
         ):
+            checks = None
+            if validation is not None:
+                from flowpressure.validate import run_checks
+
+                checks = run_checks(None, validation)
+            extra: dict[str, Any] = {"validation": checks, "validation_source": str(validation)}
             if use_sample:
                 tables = {kind: sample.load(kind) for kind in sample.SAMPLE_KINDS}
-                built = build_report(tables, as_of=day, params=params, source="embedded sample")
+                built = build_report(
+                    tables, as_of=day, params=params, source="embedded sample", **extra
+                )
             else:
                 with Store(db or default_db_path(), read_only=True) as store:
-                    built = build_report(store, as_of=day, params=params)
+                    built = build_report(store, as_of=day, params=params, **extra)
             path = write_report(built, out)
         if as_json:
             emit_json(clean({"path": str(path), **built.to_dict()}))

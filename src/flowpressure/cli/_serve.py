@@ -47,6 +47,12 @@ def serve(
     max_body_bytes: int = typer.Option(
         1_000_000, "--max-body-bytes", help="Largest request body accepted (413 above it)."
     ),
+    validation: Path | None = typer.Option(
+        None,
+        "--validation",
+        help="Folder laid out like ../shared/data: /v1/validation and the dashboard's "
+        "Validation view run the checks on it.",
+    ),
 ) -> None:
     """Serve the JSON API and the dashboard; the store is read-only and ingests go through."""
     from flowpressure import ConfigError, StoreError
@@ -80,7 +86,11 @@ def serve(
                 highlight=False,
             )
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        app = create_app(path, max_body_bytes=max_body_bytes)
+        if validation is not None and not validation.is_dir():
+            raise ConfigError(
+                field="--validation", expected="an existing folder", got=str(validation)
+            )
+        app = create_app(path, max_body_bytes=max_body_bytes, validation=validation)
         _settle()
         shown = f"[{host}]" if ":" in host else host
         stderr().print(f"serving {path} at http://{shown}:{port}", highlight=False, markup=False)

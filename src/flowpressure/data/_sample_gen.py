@@ -60,7 +60,7 @@ UNIT_SIZE = 50_000
 FEE_ANNUAL = 0.001
 INDEX_DIVISOR = 8.3e9
 #: Dollar ADV of S&P 500 members in 2017, (quantile, mean close x volume) over the 499 tickers
-#: with all 251 sessions of 2017 in the Kaggle S&P 500 file (2013-2018, unadjusted OHLCV).
+#: with all 251 sessions of 2017 in the Kaggle S&P 500 file (2013-2018, split-adjusted OHLCV).
 ADV_QUANTILES: tuple[tuple[float, float], ...] = (
     (0.01, 38.2e6),
     (0.05, 55.1e6),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from flowpressure.report._model import Question, Report, ReportParams, Section
 
 if TYPE_CHECKING:
     from flowpressure.data import Store
+    from flowpressure.validate import CheckResult
 
 __all__ = ["SECTION_IDS", "build_report", "write_report"]
 
@@ -38,6 +39,8 @@ def build_report(
     as_of: dt.date | str | None = None,
     params: ReportParams | None = None,
     source: str | None = None,
+    validation: Sequence[CheckResult] | None = None,
+    validation_source: str = "",
 ) -> Report:
     """Compute every section of the report from a store (or panels in memory).
 
@@ -54,6 +57,9 @@ def build_report(
         :class:`ReportParams`; the defaults work on the embedded sample.
     source
         How the report names the data (default: the store's path, or "frames in memory").
+    validation
+        Results of :func:`flowpressure.validate.run_checks`; when given, a "Validation" section
+        follows the others (``validation_source`` names the data folder it read).
 
     Returns
     -------
@@ -97,7 +103,7 @@ def build_report(
     p = params if params is not None else ReportParams()
     d = load_data(data, as_of=as_of, source=source)
     rebalancing = rebalance_section(d, p)
-    sections = (
+    sections: tuple[Section, ...] = (
         fund_section(d, p),
         etf_section(d, p),
         rebalancing,
@@ -109,6 +115,10 @@ def build_report(
         calendar_section(d, p),
         pressure_section(d, p, rebalancing),
     )
+    if validation is not None:
+        from flowpressure.report._sections_validation import validation_section
+
+        sections = (*sections, validation_section(validation, validation_source))
     return Report(
         version=__version__,
         as_of=d.as_of,

@@ -177,6 +177,7 @@ def create_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     read_wait: float = 10.0,
+    validation: str | Path | None = None,
 ) -> FastAPI:
     """Build the HTTP service over a store: JSON endpoints, the dashboard and its files.
 
@@ -192,6 +193,9 @@ def create_app(
         Largest request body accepted; a larger one is answered with 413.
     read_wait
         Seconds a request waits for a writer to finish before it is answered with 503.
+    validation
+        A folder laid out like ``../shared/data``: ``GET /v1/validation`` runs every check on it
+        once (on the first request) and serves the table; without it that route answers 404.
 
     Returns
     -------
@@ -200,7 +204,7 @@ def create_app(
         ``GET /``, ``/static/{name}``, ``/v1/health``, ``/v1/info``, ``/v1/entities``,
         ``/v1/flows/fund``, ``/v1/flows/etf``, ``POST /v1/rebalance``, ``GET
         /v1/pension``, ``/v1/index-demand``, ``/v1/multiplier``, ``/v1/price-change``,
-        ``/v1/impact``, ``/v1/calendar``; the schema is at ``/openapi.json``.
+        ``/v1/impact``, ``/v1/calendar``, ``/v1/validation``; the schema is at ``/openapi.json``.
 
     Examples
     --------
@@ -229,6 +233,7 @@ def create_app(
         _routes_mechanics,
         _routes_pressure,
         _routes_store,
+        _routes_validation,
         _static,
     )
 
@@ -257,10 +262,18 @@ def create_app(
     )
     app.state.db_path = path
     app.state.reader = holder
+    app.state.validation_dir = Path(validation) if validation is not None else None
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(FlowPressureError, _flowpressure_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for module in (_routes_store, _routes_flows, _routes_mechanics, _routes_pressure, _static):
+    for module in (
+        _routes_store,
+        _routes_flows,
+        _routes_mechanics,
+        _routes_pressure,
+        _routes_validation,
+        _static,
+    ):
         app.include_router(module.router)
     # Added last = outermost: the body limit runs before anything else.
     app.add_middleware(CatchAll)

@@ -7,10 +7,12 @@ ETF export, say), which is why the notes say nothing about index membership. Rea
 
 - ``asset_id`` = ``ticker`` (trimmed); ``date``, ``open``, ``high``, ``low``, ``close`` and
   ``volume`` keep their names and values;
-- prices are **unadjusted** and the file has no split or dividend column, so ``split_factor``
-  and ``dividend`` are absent (no corporate action, as everywhere in the store): a split shows
-  as a jump in the close. The notes say so, with the rows whose open, high or low is missing
-  (validation accepts those: the columns are optional);
+- prices are as the file gives them and the format adds no ``split_factor`` or ``dividend``
+  column (no corporate action, as everywhere in the store). The Kaggle file is split-adjusted
+  (AAPL closes at 92.22 on 2014-06-06 and 93.70 after its 7-for-1 split) but not dividend-
+  adjusted; an Alpha Vantage export is unadjusted, so a split shows as a jump in its close. The
+  notes say so, with the rows whose open, high or low is missing (validation accepts those: the
+  columns are optional);
 - the Kaggle file holds the members of 2018, so it is survivorship-biased: a back-test on it
   must take membership from the S&P 500 change list (``fja_sp500``), not from the file.
 """
@@ -50,7 +52,10 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> FormatRead:
     rows, tickers, partial, first, last = counts
     notes = {
         "asset_id": "ticker",
-        "adjustment": "unadjusted; no split_factor or dividend columns (a split shows as a jump)",
+        "adjustment": (
+            "as in the file, no split_factor or dividend added (Kaggle's S&P 500 file is "
+            "split-adjusted; an Alpha Vantage export is not: a split there shows as a jump)"
+        ),
         "rows": int(rows),
         "tickers": int(tickers),
         "rows_missing_open_high_or_low": int(partial),
@@ -64,7 +69,7 @@ FORMATS = (
         name="kaggle_sp500",
         kind="prices",
         description=(
-            "long daily OHLCV, one row per ticker and date, unadjusted "
+            "long daily OHLCV, one row per ticker and date, prices as given "
             "(Kaggle S&P 500 stock data 2013-2018, Alpha Vantage exports)"
         ),
         signature=_NEEDED,

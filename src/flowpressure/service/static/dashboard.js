@@ -877,13 +877,50 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // Validation: the same table as `flowpressure validate`
+  // ---------------------------------------------------------------------------------------
+  async function initValidation() {
+    setState("validation", "loading");
+    const body = $("validation-table").tBodies[0];
+    try {
+      const data = await getJSON("/v1/validation");
+      const checks = Array.isArray(data.checks) ? data.checks : [];
+      clearStatus("validation-status");
+      if (!data.configured) {
+        body.replaceChildren();
+        showEmpty("validation-status", "Validation is not configured: start the service with `flowpressure serve --validation DIR` (a folder laid out like ../shared/data).");
+        setState("validation", "empty");
+        return;
+      }
+      body.replaceChildren(
+        ...checks.map((c) => {
+          const tr = el("tr");
+          tr.append(
+            el("td", { class: "nowrap" }, c.check ?? ""),
+            el("td", {}, c.data ?? ""),
+            el("td", {}, c.figure ?? ""),
+            el("td", { class: "notes" }, c.reference ?? ""),
+            el("td", { class: `verdict-${c.verdict}` }, c.verdict ?? ""),
+          );
+          return tr;
+        }),
+      );
+      setState("validation", checks.length ? "ready" : "empty");
+    } catch (err) {
+      body.replaceChildren();
+      showError("validation-status", err.message);
+      setState("validation", "error");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Start
   // ---------------------------------------------------------------------------------------
   async function start() {
-    for (const id of ["fig01", "fig02", "flows", "calendar"]) setState(id, "loading");
+    for (const id of ["fig01", "fig02", "flows", "calendar", "validation"]) setState(id, "loading");
     const figs = Promise.all([initFig01(), initFig02()]);
     const kinds = await loadHeader();
-    await Promise.all([figs, initFlows(kinds), initCalendar(kinds)]);
+    await Promise.all([figs, initFlows(kinds), initCalendar(kinds), initValidation()]);
     document.body.dataset.loaded = "true";
   }
 
