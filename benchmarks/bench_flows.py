@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         results["flowpressure, pandas"] = _best(
             lambda: fund_flows(pandas_df, validate_input=False), r
         )
+        results["flowpressure, pandas, validated"] = _best(lambda: fund_flows(pandas_df), r)
 
         codes = np.repeat(np.arange(args.funds), args.days)
         tna = table.column("tna").to_numpy()
@@ -168,7 +169,9 @@ def _report(results: dict[str, float], *, store_only: bool) -> None:
     if not store_only:
         pairs += [
             ("flowpressure, polars", "polars shift().over()"),
+            ("flowpressure, polars, validated", "polars shift().over()"),
             ("flowpressure, pandas", "pandas sort + groupby().shift()"),
+            ("flowpressure, pandas, validated", "pandas sort + groupby().shift()"),
             ("flowpressure, store fast path", "NumPy single pass (sorted arrays)"),
         ]
     for ours, theirs in pairs:

@@ -97,3 +97,37 @@ def test_frames_the_pass_cannot_take_go_to_the_generic_path() -> None:
     # the generic path still measures them (nulls give null flows, not errors)
     out = fund_flows(with_null, validate_input=False)
     assert out["flow"].null_count() > fund_flows(fund)["flow"].null_count()
+
+
+def test_validated_pandas_dates_go_over_as_arrow_not_row_by_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Validation leaves an Arrow-backed date column; the flow pass must not iterate it in Python.
+
+    (Before, ``to_numpy`` on that column walked 1M dates one by one: 3.2 s of a 4.1 s call.)
+    """
+    from pandas.arrays import ArrowExtensionArray
+
+    from flowpressure.data import validate
+    from flowpressure.flows._eager import _columns
+
+    funds = sample.load("fund").to_pandas()
+    checked = validate(funds, "fund")
+    assert isinstance(checked["date"].array, ArrowExtensionArray)
+
+    import pyarrow as pa
+
+    original = ArrowExtensionArray.__iter__
+
+    def refuse(self: ArrowExtensionArray) -> object:
+        if pa.types.is_date(getattr(self.dtype, "pyarrow_dtype", pa.null())):
+            raise AssertionError("an Arrow date column was iterated row by row")
+        return original(self)
+
+    expected = fund_flows(funds, freq="M", validate_input=False)
+    monkeypatch.setattr(ArrowExtensionArray, "__iter__", refuse)
+    assert _columns(checked, "ret_total") is not None
+    got = fund_flows(funds, freq="M")
+    np.testing.assert_array_equal(
+        np.asarray(got["flow"], dtype=float), np.asarray(expected["flow"], dtype=float)
+    )

@@ -37,8 +37,15 @@ def _columns(frame: Any, ret_col: str) -> pa.Table | None:
             return None
         table = frame.select("fund_id", "date", "tna", ret_col).to_arrow()
     elif module.startswith("pandas") and type(frame).__name__ == "DataFrame":
-        dates = frame["date"].to_numpy()
-        if np.issubdtype(dates.dtype, np.datetime64):
+        column = frame["date"]
+        dates = column.to_numpy() if not hasattr(column.array, "__arrow_array__") else None
+        if dates is None:
+            # Arrow-backed (validation's output): hand the Arrow data over, never row by row.
+            arrow = pa.array(column.array)
+            if not pa.types.is_date32(arrow.type):
+                return None
+            date_array = arrow
+        elif np.issubdtype(dates.dtype, np.datetime64):
             date_array = pa.array(dates.astype("datetime64[D]")).cast(pa.date32())
         elif dates.dtype == object:  # datetime.date objects, as Arrow dates become in pandas
             try:

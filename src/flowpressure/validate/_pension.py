@@ -20,6 +20,7 @@ import polars as pl
 from flowpressure._errors import ConfigError, DataError
 from flowpressure.mechanics.pension import two_asset_trade
 from flowpressure.validate._paths import require
+from flowpressure.validate._readers import read_spx_closes
 from flowpressure.validate._result import ChartSeries, ChartSpec, CheckResult, Verdict
 from flowpressure.validate._stats import ols_newey_west
 
@@ -31,30 +32,6 @@ BOND_SERIES = "BAMLCC0A0CMTRIV"
 #: Sessions either side of the last session of the month in the event-time chart.
 EVENT_WINDOW = 5
 _F64 = np.ndarray[Any, np.dtype[np.float64]]
-
-
-def _read_spx(path: Path) -> pl.DataFrame:
-    try:
-        raw = pl.read_csv(path, columns=["DATE", "CLOSE"], infer_schema_length=0)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"{path.name}: cannot read DATE, CLOSE ({exc})", field="DATE") from None
-    frame = (
-        raw.select(
-            pl.col("DATE").str.strptime(pl.Date, "%m/%d/%Y", strict=False).alias("date"),
-            pl.col("CLOSE").cast(pl.Float64, strict=False).alias("spx"),
-        )
-        .drop_nulls()
-        .sort("date")
-    )
-    if frame.height < 2:
-        raise DataError(f"{path.name}: fewer than 2 dated closes", field="CLOSE")
-    if frame["date"].is_duplicated().any():
-        dup = frame.filter(frame["date"].is_duplicated())["date"].min()
-        raise DataError(field="DATE", key={"date": dup}, expected="one close per date")
-    if (frame["spx"] <= 0).any():
-        bad = frame.filter(pl.col("spx") <= 0)["date"].min()
-        raise DataError(field="CLOSE", key={"date": bad}, expected="a close > 0")
-    return frame
 
 
 def _read_bond(path: Path, series: str) -> pl.DataFrame:
@@ -146,7 +123,7 @@ def check_pension_month_end(
         raise ConfigError(field="k", expected=f"sessions in 1..{EVENT_WINDOW}", got=k)
     lo = dt.date.fromisoformat(str(start)) if start is not None else None
     hi = dt.date.fromisoformat(str(end))
-    eq = _read_spx(spx)
+    eq = read_spx_closes(spx).rename({"close": "spx"})
     bond = _read_bond(fred, bond_series)
     b_first: dt.date = bond["date"].min()  # type: ignore[assignment]
     b_last: dt.date = bond["date"].max()  # type: ignore[assignment]
