@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from flowpressure.data import sample
+from flowpressure.data._arrays import array_panel
 from flowpressure.flows import fund_flows
 from flowpressure.flows._eager import eager_fund_flows
 
@@ -78,20 +79,24 @@ def test_frames_the_pass_cannot_take_go_to_the_generic_path() -> None:
     )
     dup = pl.concat([fund, fund.head(1)])
     as_text = fund.with_columns(pl.col("date").cast(pl.String))
-    for frame in (with_null, dup, as_text):
-        assert (
-            eager_fund_flows(
-                frame,
-                timing="end",
-                ret_col="ret_total",
-                freq="M",
-                calendar="XNYS",
-                absorbed=absorbed,
-            )
-            is None
+    assert array_panel(as_text, "fund", check=False) is None  # text dates: parsed generically
+    for frame in (with_null, dup, fund):
+        panel = array_panel(frame, "fund", check=False)
+        assert panel is not None
+        assert panel.unique is (frame is not dup)
+        got = eager_fund_flows(
+            panel,
+            timing="end",
+            ret_col="ret_total",
+            freq="M",
+            calendar="XNYS",
+            absorbed=absorbed,
         )
+        assert (got is None) is (frame is not fund)
+    panel = array_panel(fund, "fund", check=False)
+    assert panel is not None
     daily = eager_fund_flows(
-        fund, timing="end", ret_col="ret_total", freq="D", calendar="XNYS", absorbed=absorbed
+        panel, timing="end", ret_col="ret_total", freq="D", calendar="XNYS", absorbed=absorbed
     )
     assert daily is None
     # the generic path still measures them (nulls give null flows, not errors)
@@ -109,7 +114,6 @@ def test_validated_pandas_dates_go_over_as_arrow_not_row_by_row(
     from pandas.arrays import ArrowExtensionArray
 
     from flowpressure.data import validate
-    from flowpressure.flows._eager import _columns
 
     funds = sample.load("fund").to_pandas()
     checked = validate(funds, "fund")
@@ -126,7 +130,7 @@ def test_validated_pandas_dates_go_over_as_arrow_not_row_by_row(
 
     expected = fund_flows(funds, freq="M", validate_input=False)
     monkeypatch.setattr(ArrowExtensionArray, "__iter__", refuse)
-    assert _columns(checked, "ret_total") is not None
+    assert array_panel(checked, "fund") is not None
     got = fund_flows(funds, freq="M")
     np.testing.assert_array_equal(
         np.asarray(got["flow"], dtype=float), np.asarray(expected["flow"], dtype=float)

@@ -87,6 +87,25 @@ def validate(
     ...     print(err)
     field 'tna' at fund_id=A, date=2024-02-29: expected a finite number > 0, got -5.0
     """
+    from flowpressure.data._arrays import array_panel
+
+    panel = array_panel(frame, kind, calendar=calendar, check_sessions=check_sessions)
+    if panel is not None:  # an eager frame already typed: checked on its Arrow columns
+        return cast("IntoFrameT", panel.frame)
+    return validate_generic(
+        frame, kind, calendar=calendar, naive_tz=naive_tz, check_sessions=check_sessions
+    )
+
+
+def validate_generic(
+    frame: IntoFrameT,
+    kind: str,
+    *,
+    calendar: str = DEFAULT_CALENDAR,
+    naive_tz: str = "UTC",
+    check_sessions: bool = True,
+) -> IntoFrameT:
+    """:func:`validate` as backend queries, for every backend (the path that names errors)."""
     schema = get_schema(kind)
     df = nw.from_native(cast("Any", frame))
     eager = isinstance(df, nw.DataFrame)

@@ -10,9 +10,11 @@ import narwhals as nw
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
+from numba import njit
 from numpy.typing import NDArray
 
 from flowpressure._errors import ConfigError, DataError
+from flowpressure.data._arrays import bool_numpy
 from flowpressure.data._dates import as_date
 from flowpressure.data._frames import to_lazy
 
@@ -202,29 +204,33 @@ def _sorted_keys(frame: Any, entity: str) -> tuple[pa.Array, NDArray[np.int64], 
     days = table.column("date").cast(pa.int32()).to_numpy().astype(np.int64)
     if len(ids) < 2:
         return ids, days, np.zeros(0, dtype=np.bool_)
-    same = pc.fill_null(pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1)), False)
-    return ids, days, same.to_numpy(zero_copy_only=False).astype(np.bool_)
+    return ids, days, bool_numpy(pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1)))
 
 
 def period_ordinals(days: NDArray[np.int64], freq: Freq, calendar: str) -> NDArray[np.int64]:
     """Period ordinal of each date given as days since 1970 (sessions: the session on or after)."""
-    d = days.astype("datetime64[D]")
-    if freq == "M":
-        return d.astype("datetime64[M]").astype(np.int64)
-    if freq == "Q":
-        return d.astype("datetime64[M]").astype(np.int64) // 3
-    if freq == "A":
-        return d.astype("datetime64[Y]").astype(np.int64)
     if freq == "W":
         return (days + 3) // 7  # 1970-01-05 is a Monday: weeks start on Monday
     if not len(days):
         return days.copy()
+    lo, hi = int(days.min()), int(days.max())
+    if freq in ("M", "Q", "A"):
+        # one ordinal per calendar day of the span, then a gather: far cheaper than
+        # converting every row's date when a panel has many rows per day
+        span = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[D]")
+        if freq == "A":
+            table = span.astype("datetime64[Y]").astype(np.int64)
+        else:
+            table = span.astype("datetime64[M]").astype(np.int64)
+            if freq == "Q":
+                table //= 3
+        return table[days - lo]
     from flowpressure.data import sessions
 
     epoch = dt.date(1970, 1, 1)
-    lo = epoch + dt.timedelta(days=int(days.min()))
-    hi = epoch + dt.timedelta(days=int(days.max()) + 10)
-    found = sessions(lo, hi, calendar).astype("datetime64[D]").astype(np.int64)
+    first = epoch + dt.timedelta(days=lo)
+    last = epoch + dt.timedelta(days=hi + 10)
+    found = sessions(first, last, calendar).astype("datetime64[D]").astype(np.int64)
     return np.searchsorted(found, days).astype(np.int64)
 
 
@@ -341,6 +347,80 @@ def infer_freq(
     """
     check_freq(fallback)
     ids, days, same = _sorted_keys(frame, entity)
+    return freq_of_sorted(ids, days, same, entity=entity, calendar=calendar, fallback=fallback)
+
+
+#: Entities whose spacings span at most this many days get their median by counting.
+_COUNTED_WIDTH = 64
+
+
+@njit(cache=True)
+def _median_spacings(
+    days: NDArray[np.int64], same: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover - compiled
+    """Lower median of the days between consecutive rows of each entity, and its first row.
+
+    One pass over the key-ordered rows. Spacings of one entity are nearly equal (28 to 31
+    days for month ends), so a median usually comes from a small histogram; an entity whose
+    spacings spread wider than ``_COUNTED_WIDTH`` days is sorted.
+    """
+    n = days.shape[0]
+    medians = np.empty(n, dtype=np.int64)
+    firsts = np.empty(n, dtype=np.int64)
+    hist = np.zeros(_COUNTED_WIDTH, dtype=np.int64)
+    k = 0
+    i = 0
+    while i < n - 1:
+        if not same[i]:
+            i += 1
+            continue
+        j = i
+        lo = days[i + 1] - days[i]
+        hi = lo
+        while j < n - 1 and same[j]:
+            gap = days[j + 1] - days[j]
+            lo = min(lo, gap)
+            hi = max(hi, gap)
+            j += 1
+        rank = (j - i - 1) // 2  # the lower median of j - i spacings
+        width = hi - lo + 1
+        if width <= _COUNTED_WIDTH:
+            hist[:width] = 0
+            for p in range(i, j):
+                hist[days[p + 1] - days[p] - lo] += 1
+            seen = 0
+            for b in range(width):
+                seen += hist[b]
+                if seen > rank:
+                    medians[k] = lo + b
+                    break
+        else:
+            ordered = np.sort(days[i + 1 : j + 1] - days[i:j])
+            medians[k] = ordered[rank]
+        firsts[k] = i
+        k += 1
+        i = j
+    return medians[:k], firsts[:k]
+
+
+def freq_of_sorted(
+    ids: Any,
+    days: NDArray[np.int64],
+    same: NDArray[np.bool_],
+    *,
+    entity: str = "fund_id",
+    calendar: str = "XNYS",
+    fallback: Freq = "M",
+    check_periods: bool = True,
+) -> FreqInference:
+    """:func:`infer_freq` on a panel already in key order.
+
+    ``ids`` (Arrow) and ``days`` (days since 1970) are in (entity, date) order and
+    ``same[i]`` says rows ``i`` and ``i + 1`` belong to one entity. With ``check_periods``
+    off, two rows of an entity in one period of the inferred frequency are left for the
+    caller to refuse.
+    """
+    check_freq(fallback)
     if not same.any():
         return FreqInference(
             fallback,
@@ -348,19 +428,16 @@ def infer_freq(
             f"no {entity} has two rows: every row is a birth whatever the frequency "
             f"({fallback} assumed)",
         )
-    pair = np.flatnonzero(same)  # pair i joins rows i and i + 1 of one entity
-    gaps = days[pair + 1] - days[pair]
-    starts = np.flatnonzero(np.r_[True, np.diff(pair) > 1])  # each entity's first pair
-    counts = np.diff(np.r_[starts, len(pair)])
-    group = np.repeat(np.arange(len(starts)), counts)
-    ordered = gaps[np.lexsort((gaps, group))]
-    typical = ordered[starts + (counts - 1) // 2]  # each entity's (lower) median spacing
-    first_row = pair[starts]
-    votes: dict[str, list[int]] = {}
-    for k, spacing in enumerate(typical.tolist()):
-        for freq, (lo, hi) in SPACING.items():
-            if lo <= spacing <= hi:
-                votes.setdefault(freq, []).append(k)
+    # each entity's (lower) median spacing, and its first row
+    typical, first_row = _median_spacings(
+        np.ascontiguousarray(days, dtype=np.int64), np.ascontiguousarray(same, dtype=np.bool_)
+    )
+    votes: dict[str, NDArray[np.intp]] = {}
+    for freq, (lo, hi) in SPACING.items():
+        members = np.flatnonzero((typical >= lo) & (typical <= hi))
+        if len(members):
+            votes[freq] = members
+    votes = dict(sorted(votes.items(), key=lambda item: int(item[1][0])))  # first entity first
     if len(votes) > 1:
         shown = ", ".join(
             f"{entity}={ids[int(first_row[ks[0]])].as_py()} {int(typical[ks[0]])} days "
@@ -386,7 +463,8 @@ def infer_freq(
     ((freq, members),) = votes.items()
     lo, hi = int(typical[members].min()), int(typical[members].max())
     span = f"{lo} day{'s' if lo > 1 else ''}" if lo == hi else f"{lo} to {hi} days"
-    _check_periods(ids, days, same, freq, entity, calendar)  # type: ignore[arg-type]
+    if check_periods:
+        _check_periods(ids, days, same, freq, entity, calendar)  # type: ignore[arg-type]
     return FreqInference(
         freq,  # type: ignore[arg-type]
         True,

@@ -20,6 +20,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from flowpressure._errors import DataError
+from flowpressure.data._arrays import bool_numpy
 from flowpressure.flows._common import Freq, period_error
 
 __all__ = ["NOTE_VALUES", "OrderError", "PeriodError", "fund_flow_batches"]
@@ -90,6 +91,41 @@ def _pass(
         prev_step = steps[i]
 
 
+def flows_in_order(
+    ids: Any,
+    same: NDArray[np.bool_],
+    days: NDArray[Any],
+    steps: NDArray[np.int64],
+    tna: NDArray[np.float64],
+    ret: NDArray[np.float64],
+    *,
+    timing: str,
+    merger_rows: dict[tuple[str, Any], float],
+    prev_tna: float = np.nan,
+    prev_step: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int8]]:
+    """Flow, flow_pct and note codes (0 birth, 1 gap, 2 merger, -1 none) of rows in key order.
+
+    ``same[i]``: row ``i`` belongs to the fund of the row before it (for row 0, of the row
+    carried from the previous batch, whose TNA and period are ``prev_tna``, ``prev_step``);
+    ``steps`` are period ordinals; ``merger_rows`` maps (acquirer, day since 1970) to the
+    absorbed TNA.
+    """
+    n = len(tna)
+    flow = np.full(n, np.nan)
+    pct = np.full(n, np.nan)
+    note = np.empty(n, dtype=np.int8)
+    _pass(same, steps, tna, ret, prev_tna, prev_step, timing == "start", flow, pct, note)
+    for (acquirer, day), target_tna in merger_rows.items():
+        for k in np.flatnonzero((days == day) & same).tolist():
+            if ids[k].as_py() == acquirer and note[k] < 0:
+                flow[k] -= target_tna * (1 + ret[k])
+                base = tna[k - 1] if k else prev_tna
+                pct[k] = flow[k] / base
+                note[k] = 2
+    return flow, pct, note
+
+
 def fund_flow_batches(
     reader: Any,
     *,
@@ -140,8 +176,7 @@ def fund_flow_batches(
         same = np.empty(n, dtype=np.bool_)
         same[0] = carry is not None and ids[0].as_py() == carry["id"]
         if n > 1:  # zero-copy slices: compare each id with the one before it
-            eq = pc.equal(ids.slice(1), ids.slice(0, n - 1))
-            same[1:] = pc.fill_null(eq, False).to_numpy(zero_copy_only=False)
+            same[1:] = bool_numpy(pc.equal(ids.slice(1), ids.slice(0, n - 1)))
         prev_day = np.empty(n, dtype=np.int64)
         prev_day[0] = carry["day"] if carry else np.iinfo(np.int64).min
         prev_day[1:] = days[:-1]
@@ -151,10 +186,15 @@ def fund_flow_batches(
             raise OrderError(
                 field="date", key={"fund_id": ids[i].as_py()}, expected="rows in date order"
             )
-        for s in np.flatnonzero(~same).tolist():
-            before = ids[s - 1].as_py() if s else (carry["id"] if carry else None)
-            first = ids[s].as_py()
-            if before is not None and not before < first:
+        if carry is not None and not same[0] and not carry["id"] < ids[0].as_py():
+            raise OrderError(
+                field="fund_id", key={"fund_id": ids[0].as_py()}, expected="rows in fund_id order"
+            )
+        starts = np.flatnonzero(~same[1:]) + 1  # a new fund begins: its id must rise
+        if len(starts):
+            rising = bool_numpy(pc.greater(ids.take(starts), ids.take(starts - 1)))
+            if not rising.all():
+                first = ids[int(starts[np.flatnonzero(~rising)[0]])].as_py()
                 raise OrderError(
                     field="fund_id", key={"fund_id": first}, expected="rows in fund_id order"
                 )
@@ -174,29 +214,18 @@ def fund_flow_batches(
                     freq,
                 )
                 raise PeriodError(str(err), field=err.field, key=err.key, expected=err.expected)
-        flow = np.full(n, np.nan)
-        pct = np.full(n, np.nan)
-        note = np.empty(n, dtype=np.int8)
-        _pass(
+        flow, pct, note = flows_in_order(
+            ids,
             same,
+            days,
             steps,
             tna,
             ret,
-            carry["tna"] if carry else np.nan,
-            carry["step"] if carry else 0,
-            timing == "start",
-            flow,
-            pct,
-            note,
+            timing=timing,
+            merger_rows=merger_rows,
+            prev_tna=carry["tna"] if carry else np.nan,
+            prev_step=carry["step"] if carry else 0,
         )
-        if merger_rows:
-            for (acquirer, day), target_tna in merger_rows.items():
-                for k in np.flatnonzero((days == day) & same).tolist():
-                    if ids[k].as_py() == acquirer and note[k] < 0:
-                        flow[k] -= target_tna * (1 + ret[k])
-                        base = tna[k - 1] if k else carry["tna"] if carry else np.nan
-                        pct[k] = flow[k] / base
-                        note[k] = 2
         missing = (note == 0) | (note == 1)
         notes = pa.DictionaryArray.from_arrays(pa.array(note, mask=note < 0), NOTE_VALUES)
         yield pa.RecordBatch.from_arrays(

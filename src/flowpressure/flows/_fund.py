@@ -16,6 +16,7 @@ from flowpressure.flows._common import (
     check_freq,
     check_one_per_period,
     dates_as_dates,
+    freq_of_sorted,
     infer_freq,
     step_number,
     step_of,
@@ -123,27 +124,46 @@ def fund_flows(
     present = require(lf, "fund", "fund_id", "date", "tna")
     checked = False  # no two rows of one fund in one period (inference checks it)
     if eager and ("ret_total" in present or "ret" in present):
-        # eager polars/pandas: one pass over key-ordered arrays when the frame allows it
+        # eager polars/pandas: validated on its Arrow columns, then one pass in key order
+        from flowpressure.data._arrays import array_panel
         from flowpressure.flows._eager import eager_fund_flows
 
-        if validate_input:
-            from flowpressure.data import validate
+        opts = {"calendar": calendar, "check_sessions": False}
+        panel = array_panel(frame, "fund", check=validate_input, **opts)  # type: ignore[arg-type]
+        if panel is None and validate_input:  # text, timestamps: parsed by the generic path
+            from flowpressure.data._validate import validate_generic
 
-            frame = validate(frame, "fund", calendar=calendar, check_sessions=False)
+            frame = validate_generic(frame, "fund", **opts)  # type: ignore[arg-type]
             lf, _ = to_lazy(frame)
             validate_input = False
-        if freq is None:
-            freq, checked = infer_freq(lf, calendar=calendar).freq, True
-        out = eager_fund_flows(  # the pass itself refuses two rows of a fund in one period
-            frame,
-            timing=timing,
-            ret_col="ret_total" if "ret_total" in present else "ret",
-            freq=freq,
-            calendar=calendar,
-            absorbed=absorbed_tna(lf, mergers, freq, calendar),
-        )
-        if out is not None:
-            return out  # type: ignore[no-any-return]
+            panel = array_panel(frame, "fund", check=False)
+        if panel is not None:
+            validate_input = False
+            frame = panel.frame
+            lf, _ = to_lazy(frame)
+            found = None
+            if freq is None and panel.unique:
+                found = freq_of_sorted(
+                    panel.table.column("fund_id"),
+                    panel.days,
+                    panel.same,
+                    calendar=calendar,
+                    check_periods=False,  # the pass refuses two rows of a fund in one period
+                )
+                freq = found.freq
+            elif freq is None:
+                freq, checked = infer_freq(lf, calendar=calendar).freq, True
+            out = eager_fund_flows(  # the pass itself refuses two rows of a fund in one period
+                panel,
+                timing=timing,
+                ret_col="ret_total" if "ret_total" in present else "ret",
+                freq=freq,
+                calendar=calendar,
+                absorbed=absorbed_tna(lf, mergers, freq, calendar),
+            )
+            if out is not None:
+                return out  # type: ignore[no-any-return]
+            checked = checked and found is None
     lf = dates_as_dates(lf)
     if validate_input:
         from flowpressure.data import validate
