@@ -206,3 +206,17 @@ def test_bridge_gaps_on_every_backend(make_frame: Any) -> None:
     assert bridged["flow_diff"][2] == pytest.approx(0.0, abs=1e-6)
     total = collect(etf_flows(make_frame(data), bridge_gaps=True, return_kind="total"))
     assert total["flow_diff"].drop_nulls().abs().max() < 1e-6
+
+
+def test_pandas_result_keeps_the_index_and_input_columns_and_equals_polars() -> None:
+    pdf = pl.DataFrame(rows()).to_pandas()
+    pdf.index = [10, 11, 12, 13, 14]
+    pdf = pdf.iloc[::-1]  # out of date order: the result keeps the caller's row order
+    out = etf_flows(pdf, unit_size=50_000, bridge_gaps=True)
+    assert list(out.index) == [14, 13, 12, 11, 10]
+    assert list(out.columns[:5]) == list(rows())
+    assert out.loc[13, "flow"] == -100_000 * 100.0
+    expected = etf_flows(pl.DataFrame(rows()), unit_size=50_000, bridge_gaps=True)
+    got = pl.from_pandas(out.sort_index().reset_index(drop=True))
+    assert got.drop("date").equals(expected.drop("date"))
+    assert got["date"].cast(pl.Date).to_list() == DAYS

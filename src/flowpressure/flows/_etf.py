@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import narwhals as nw
 from narwhals.typing import IntoFrameT
@@ -115,12 +115,30 @@ def etf_flows(
     lf, eager = to_lazy(frame)
     require(lf, "etf", "fund_id", "date", "shares_outstanding", "nav")
     lf = dates_as_dates(lf)
+    if eager and nw.get_native_namespace(lf).__name__ == "pandas":
+        # pandas windows through narwhals cost ~6x a round trip through polars (1M rows:
+        # 5.9 s against 1.0 s); the result is the pandas frame the pandas path gives
+        import polars as pl
+
+        native = lf.collect().to_native()
+        out = etf_flows(
+            pl.from_pandas(native),
+            unit_size,
+            so_lag,
+            return_kind,
+            calendar=calendar,
+            stale_after=stale_after,
+            bridge_gaps=bridge_gaps,
+            check_sessions=check_sessions,
+            validate_input=validate_input,
+        )
+        return _as_pandas(out, native)  # type: ignore[no-any-return]
     if validate_input:
         from flowpressure.data import validate
 
-        lf, _ = to_lazy(
-            validate(lf.to_native(), "etf", calendar=calendar, check_sessions=check_sessions)
-        )
+        # an eager frame is checked eager: on its arrays, not as a lazy query
+        native = lf.collect().to_native() if eager else lf.to_native()
+        lf, _ = to_lazy(validate(native, "etf", calendar=calendar, check_sessions=check_sessions))
     present = list(lf.collect_schema().names())
     key = {"order_by": "date"}
 
@@ -176,8 +194,17 @@ def etf_flows(
     changed = (
         (nw.col("shares_outstanding") != nw.col("_prev_reported")).fill_null(True).cast(nw.Int64)
     )
-    lf = lf.with_columns(changed.cum_sum().over("fund_id", **key).alias("_run")).with_columns(
-        nw.col("date").cum_count().over("fund_id", "_run", **key).alias("_run_pos")
+    # A row's place in its run is its place in the fund less that of the run's first row,
+    # carried forward: one window per fund, not one per (fund, run) (which costs 10x more).
+    pos = nw.col("date").cum_count().over("fund_id", **key)
+    lf = lf.with_columns(
+        pos.alias("_pos"), nw.when(changed == 1).then(pos).otherwise(None).alias("_run_start")
+    ).with_columns(
+        (
+            nw.col("_pos")
+            - nw.col("_run_start").fill_null(strategy="forward").over("fund_id", **key)
+            + 1
+        ).alias("_run_pos")
     )
     note = nw.when(nw.col("_prev_nav").is_null()).then(nw.lit("birth"))
     if not bridge_gaps:
@@ -225,3 +252,12 @@ def etf_flows(
     ]
     out = lf.select(*[c for c in present if c not in order], *order)
     return to_native(out, eager)  # type: ignore[no-any-return]
+
+
+def _as_pandas(out: Any, native: Any) -> Any:
+    """Add the columns ``out`` (polars) has beyond ``native`` (pandas) to it, on its index."""
+    import pandas as pd
+
+    added = out.select([c for c in out.columns if c not in native.columns]).to_pandas()
+    added.index = native.index
+    return pd.concat([native, added], axis=1)[out.columns]

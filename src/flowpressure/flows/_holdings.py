@@ -118,14 +118,15 @@ def holdings_flows(
     if implied:
         require(h, "holdings priced by their own values (prices=None)", "value")
     else:
-        p, _ = to_lazy(prices)
+        p, p_eager = to_lazy(prices)
         p_cols = require(p, "prices", "asset_id", "date", "close")
     if validate_input:
         from flowpressure.data import validate
 
-        h, _ = to_lazy(validate(h.to_native(), "holdings", calendar=calendar))
+        # an eager frame is checked eager: on its arrays, not as a lazy query
+        h, _ = to_lazy(validate(_native(h, eager), "holdings", calendar=calendar))
         if not implied:
-            p, _ = to_lazy(validate(p.to_native(), "prices", calendar=calendar))
+            p, _ = to_lazy(validate(_native(p, p_eager), "prices", calendar=calendar))
     is_shares = nw.lit(True)
     if "put_call" in present:
         is_shares = is_shares & (nw.col("put_call").fill_null("") == "")
@@ -322,6 +323,10 @@ def holdings_flows(
     first = [c for c in present if c not in ("value",)]
     out = rows.select(*first, "price", "value", "value_prev", "flow", "flow_pct", "flow_note")
     return to_native(out, eager)  # type: ignore[no-any-return]
+
+
+def _native(lf: nw.LazyFrame[Any], eager: bool) -> Any:
+    return lf.collect().to_native() if eager else lf.to_native()
 
 
 def _inferred_splits(rows: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
