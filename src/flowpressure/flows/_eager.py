@@ -71,6 +71,23 @@ def eager_fund_flows(
         for values in (flow, pct, code):
             values[panel.order] = values.copy()
     missing = (code == 0) | (code == 1)
+    frame = panel.frame
+    if type(frame).__module__.startswith("polars"):
+        import polars as pl
+
+        # built as polars columns: NaN marks no flow (inputs are finite, so no NaN is real),
+        # notes are gathered from the few distinct values (a null one for "no note")
+        flow[missing] = np.nan
+        pct[missing] = np.nan
+        notes = pl.Series([*NOTE_VALUES.to_pylist(), None], dtype=pl.String)
+        new = pl.DataFrame(
+            [
+                pl.Series("flow", flow, nan_to_null=True),
+                pl.Series("flow_pct", pct, nan_to_null=True),
+                notes.gather(np.where(code < 0, len(NOTE_VALUES), code)).alias("flow_note"),
+            ]
+        )
+        return frame.drop(["flow", "flow_pct", "flow_note"], strict=False).hstack(new)
     note = pa.DictionaryArray.from_arrays(pa.array(code, mask=code < 0), NOTE_VALUES)
     added = pa.table(
         {
@@ -79,17 +96,7 @@ def eager_fund_flows(
             "flow_note": note.cast(pa.string()),
         }
     )
-    frame = panel.frame
     note = added.column("flow_note")
-    if type(frame).__module__.startswith("polars"):
-        import polars as pl
-
-        new = pl.from_arrow(
-            pa.table({"flow": added["flow"], "flow_pct": added["flow_pct"], "flow_note": note})
-        )
-        assert isinstance(new, pl.DataFrame)
-        return frame.drop(["flow", "flow_pct", "flow_note"], strict=False).hstack(new)
-
     out = frame.drop(columns=["flow", "flow_pct", "flow_note"], errors="ignore").copy()
     out["flow"] = added.column("flow").to_numpy(zero_copy_only=False)
     out["flow_pct"] = added.column("flow_pct").to_numpy(zero_copy_only=False)
