@@ -93,14 +93,16 @@ def make_panels(tmp: Path, rows: int, cases: list[str]) -> dict[str, Path]:
         etfs = max(1, rows // len(days))
         rng = np.random.default_rng(7)
         n = etfs * len(days)
+        moves = (rng.integers(-1, 2, n) * (rng.random(n) < 0.2)).reshape(etfs, -1)
         pl.DataFrame(
             {
                 "fund_id": np.repeat([f"E{i:06d}" for i in range(etfs)], len(days)),
                 "date": np.tile(days, etfs),
                 # creations in 50,000-share units, most days none
-                "shares_outstanding": 1e7
-                + 5e4 * np.cumsum(rng.integers(-1, 2, n) * (rng.random(n) < 0.2)),
-                "nav": 50 * np.exp(np.cumsum(rng.normal(0, 0.01, n))),
+                "shares_outstanding": (1e7 + 5e4 * np.cumsum(moves, axis=1)).ravel(),
+                "nav": (
+                    50 * np.exp(np.cumsum(rng.normal(0, 0.01, (etfs, len(days))), axis=1))
+                ).ravel(),
             }
         ).with_columns(pl.col("date").cast(pl.Date)).write_parquet(tmp / "etf.parquet")
         files["etf"] = tmp / "etf.parquet"
@@ -144,7 +146,9 @@ def make_panels(tmp: Path, rows: int, cases: list[str]) -> dict[str, Path]:
             {
                 "asset_id": np.repeat([f"A{a:05d}" for a in range(assets)], len(days)),
                 "date": np.tile(days, assets),
-                "close": 100 * np.exp(np.cumsum(rng.normal(0, 0.01, assets * len(days)))),
+                "close": (
+                    100 * np.exp(np.cumsum(rng.normal(0, 0.01, (assets, len(days))), axis=1))
+                ).ravel(),
             }
         ).with_columns(pl.col("date").cast(pl.Date)).write_parquet(tmp / "prices.parquet")
         files["prices"] = tmp / "prices.parquet"
@@ -238,10 +242,11 @@ def _run(case: str, side: str, path: Path, repeat: int) -> dict[str, Any]:
             *(sys.executable, "-m", "benchmarks.bench_validated"),
             *("--child", case, side, str(path), "--repeat", str(repeat)),
         ],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if out.returncode:
+        raise SystemExit(f"{case} ({side}) failed:\n{out.stderr.strip().splitlines()[-1]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

@@ -332,3 +332,45 @@ def test_store_fast_path_infers_and_refuses_like_the_frame(fund: pl.DataFrame, f
     diff = (stored["flow"] - frame["flow"]).abs().max()
     assert diff is not None
     assert float(diff) <= 1e-6 * float(frame["tna"].max())  # type: ignore[arg-type]
+
+
+def test_relation_by_arrow_equals_duckdb_lazy_path_and_stays_on_its_connection(
+    con: duckdb.DuckDBPyConnection, fund: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flowpressure.flows._fund as fund_module
+
+    con.register("fund_frame", fund.to_arrow())
+    con.execute("CREATE OR REPLACE TABLE real_fund AS SELECT * FROM fund_frame")
+    rel = con.table("real_fund")
+    by_arrow = fund_flows(rel)
+    # the result is a relation on the caller's connection: it joins the caller's tables
+    joined = by_arrow.join(con.table("sessions"), "date").aggregate("count(*)").fetchall()
+    assert joined == [(fund.height,)]
+    monkeypatch.setattr(fund_module, "RELATION_ROWS", 10)  # too many rows: DuckDB's own path
+    lazy = fund_flows(rel)
+    keys = ["fund_id", "date"]
+    a, b = by_arrow.pl().sort(keys), lazy.pl().sort(keys)
+    assert a.columns == b.columns
+    assert a.select(keys, "flow_note").equals(b.select(keys, "flow_note"))
+    assert (a["flow"] - b["flow"]).abs().max() < 1e-6  # type: ignore[operator]
+    # SPY's flow on 2021-01-05, by hand from the panel: TNA_t - TNA_{t-1} (1 + r_t)
+    spy = fund.filter(pl.col("fund_id") == "SPY").sort("date").head(2)
+    hand = spy["tna"][1] - spy["tna"][0] * (1 + spy["ret"][1])
+    got = a.filter((pl.col("fund_id") == "SPY") & (pl.col("date") == spy["date"][1]))["flow"]
+    assert got[0] == pytest.approx(hand, rel=1e-12)
+
+
+def test_relation_by_arrow_refuses_bad_rows_as_duckdb_does(
+    con: duckdb.DuckDBPyConnection, fund: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flowpressure.flows._fund as fund_module
+
+    con.register("fund_frame", fund.to_arrow())
+    con.execute("CREATE OR REPLACE TABLE twice AS FROM fund_frame UNION ALL FROM fund_frame")
+    with pytest.raises(DataError) as by_arrow:
+        fund_flows(con.table("twice"))
+    monkeypatch.setattr(fund_module, "RELATION_ROWS", 10)
+    with pytest.raises(DataError) as lazy:
+        fund_flows(con.table("twice")).fetchall()
+    assert str(by_arrow.value) == str(lazy.value)
+    assert "AGG" in str(by_arrow.value)  # the smallest key, named

@@ -139,7 +139,8 @@ def _pandas_columns(frame: Any, schema: PanelSchema) -> tuple[dict[str, Any], di
             arrays[col.name] = date_array
             casts[col.name] = pd.arrays.ArrowExtensionArray(date_array)
         elif col.dtype == "float" and dtype == np.float64:
-            arrays[col.name] = pa.Array.from_pandas(series)  # NaN is missing, as pandas says
+            # NaN stays NaN (refused as not finite), as the generic validation refuses it
+            arrays[col.name] = pa.array(series.to_numpy())
         elif col.dtype == "float" and isinstance(dtype, np.dtype) and dtype.kind in "iuf":
             casts[col.name] = series.to_numpy().astype(np.float64)
             arrays[col.name] = pa.array(casts[col.name])
